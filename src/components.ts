@@ -1,0 +1,21 @@
+// Wires the config-driven parts of the exporter together; main.ts and the tests build the same set.
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Component } from './runtime.js';
+import type { StatusSources } from './status/types.js';
+
+export interface ComponentContext {
+  registry: Registry;
+  logger: Logger;
+}
+
+export interface Wiring {
+  components: Component[];
+  routers: Router[];
+  status: StatusSources;
+}
+
+export function createComponents(_ctx: ComponentContext): Wiring {
+  return { components: [], routers: [], status: { targets: () => [], credentials: () => [] } };
+}

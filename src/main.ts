@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Composition root: flags, config, components, the HTTP server and signals. The only file that touches `process`.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { parseCli, type CliOptions } from './cli.js';
+import { createComponents } from './components.js';
+import { checkConfigFiles } from './config/check.js';
+import { loadConfigFile } from './config/load.js';
+import { createLogger } from './log.js';
+import { createRegistry, registerSelfMetrics } from './metrics/self.js';
+import { Runtime } from './runtime.js';
+import { VERSION } from './version.js';
+
+const SHUTDOWN_GRACE_MS = 1500;
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseCli(argv);
+  if (parsed.kind === 'exit') {
+    process.stdout.write(parsed.stdout);
+    process.stderr.write(parsed.stderr);
+    return parsed.code;
+  }
+  const options = parsed.options;
+  if (options.configCheck) return configCheck(options);
+
+  const logger = createLogger(options.logLevel, options.logFormat);
+  const registry = createRegistry();
+  const metrics = registerSelfMetrics(registry);
+  const wiring = createComponents({ registry, logger });
+  const runtime = new Runtime({ load: () => loadConfigFile(options.configFile), components: wiring.components, metrics, logger });
+
+  const first = await runtime.reload();
+  if (!first.ok) {
+    process.stderr.write(`error: ${first.error.message}\n`);
+    await runtime.stop();
+    return 1;
+  }
+
+  logger.info({ version: VERSION, nodejs: process.version }, 'Started scrape-auth-exporter');
+  const app = createApp({ registry, telemetryPath: options.telemetryPath, runtime, logger, routers: wiring.routers });
+  const server = http.createServer(app);
+  try {
+    await listen(server, options);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`error: cannot listen on ${formatAddress(options)}: ${e.code ?? e.message}\n`);
+    await runtime.stop();
+    return 1;
+  }
+  const address = server.address() as AddressInfo;
+  logger.info({ address: `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` }, 'Listening on');
+
+  process.on('SIGHUP', () => {
+    logger.info('Received SIGHUP, reloading config');
+    void runtime.reload();
+  });
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'Shutting down');
+      const force = setTimeout(() => resolve(0), SHUTDOWN_GRACE_MS);
+      force.unref();
+      server.close(() => resolve(0));
+      server.closeIdleConnections();
+      void runtime.stop();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+function listen(server: http.Server, options: CliOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.listenAddress.port, options.listenAddress.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function formatAddress(options: CliOptions): string {
+  const { host, port } = options.listenAddress;
+  return `${host && host.includes(':') ? `[${host}]` : (host ?? '')}:${port}`;
+}
+
+async function configCheck(options: CliOptions): Promise<number> {
+  try {
+    const loaded = await loadConfigFile(options.configFile);
+    const report = await checkConfigFiles(options.configFile, loaded.config);
+    process.stdout.write(`${report.lines.join('\n')}\n`);
+    return report.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // Our own bug, not a user error: the stack helps whoever reports it.
+    process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
