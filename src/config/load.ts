@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, isIgnoredScrapeField, type Config, type HttpClientConfig } from './schema.js';
+import { configSchema, isIgnoredScrapeField, type Config, type HttpClientConfig, type ScrapeConfig } from './schema.js';
 
 /** Config files larger than this are refused before they are read. */
 export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
@@ -30,6 +30,24 @@ export interface LoadedConfig {
   file: string;
   /** Prometheus-only fields that were accepted and ignored, as key paths, for one debug line. */
   ignoredFields: string[];
+  /** Sidecar mode: what came from Prometheus's own prometheus.yml (absent without `prometheus.config_file`). */
+  imported?: ImportedPrometheusConfig;
+}
+
+/** Why a job of prometheus.yml is not probed: auth we cannot reproduce, or fields we do not model. */
+export type SkipReason = 'oauth2' | 'sigv4' | 'azuread' | 'google_iam' | 'unsupported_config';
+
+export interface ImportedPrometheusConfig {
+  /** Absolute path of prometheus.yml. */
+  file: string;
+  /** sha256 of its text: the watcher tells a real change from a touch or a re-created symlink. */
+  digest: string;
+  /** Jobs of the final config that came from prometheus.yml (a job of our own file with the same name wins). */
+  jobs: string[];
+  /** Jobs of prometheus.yml that are not probed, with the reason. */
+  skipped: { job: string; reason: SkipReason; detail: string }[];
+  /** Jobs of prometheus.yml deliberately left out: not in `prometheus.jobs`, or replaced by a job of our own file. */
+  excluded: string[];
 }
 
 /** Reads a YAML file with the checks every config file deserves: exists, regular, not huge. */
@@ -231,13 +249,18 @@ function dropUndefined<T>(value: T): T {
   return out as T;
 }
 
+/** A job's credential, TLS, header and file SD paths, resolved against the directory of the file that names them. */
+export function resolveJobPaths(job: ScrapeConfig, baseDir: string): ScrapeConfig {
+  return {
+    ...resolveHttpClientPaths(job, baseDir),
+    file_sd_configs: job.file_sd_configs.map((sd) => ({ ...sd, files: sd.files.map((f) => path.resolve(baseDir, f)) })),
+  };
+}
+
 export function resolveConfigPaths(config: Config, baseDir: string): Config {
   return {
     ...config,
-    scrape_configs: config.scrape_configs.map((job) => ({
-      ...resolveHttpClientPaths(job, baseDir),
-      file_sd_configs: job.file_sd_configs.map((sd) => ({ ...sd, files: sd.files.map((f) => path.resolve(baseDir, f)) })),
-    })),
+    scrape_configs: config.scrape_configs.map((job) => resolveJobPaths(job, baseDir)),
     credential_files: config.credential_files.map((c) => ({ ...c, path: path.resolve(baseDir, c.path) })),
     prometheus: config.prometheus && {
       ...resolveHttpClientPaths(config.prometheus, baseDir),

@@ -1,0 +1,68 @@
+// Sidecar mode's config load: our own file, then prometheus.yml's jobs merged in (ours win), as one Config.
+import type { Logger } from 'pino';
+import { loadConfigFile, type LoadedConfig } from '../config/load.js';
+import { probeTiming, type PrometheusSidecarConfig, type ScrapeConfig } from '../config/schema.js';
+import { importPrometheusConfig, type PrometheusImport } from './import.js';
+
+/**
+ * The `load()` the Runtime calls at start and on every reload. A broken prometheus.yml throws like a broken
+ * own file does, so the reload fails, the previous config keeps running and the reload metrics say so.
+ */
+export function createConfigLoader(file: string, logger: Logger): () => Promise<LoadedConfig> {
+  return async () => {
+    const own = await loadConfigFile(file);
+    const configFile = own.config.prometheus?.config_file;
+    if (configFile === undefined) return own;
+    const imported = await importPrometheusConfig(configFile);
+    return mergePrometheusImport(own, imported, logger);
+  };
+}
+
+export function mergePrometheusImport(own: LoadedConfig, imported: PrometheusImport, logger?: Logger): LoadedConfig {
+  const sidecar: Partial<PrometheusSidecarConfig> = own.config.prometheus ?? {};
+  const filter = sidecar.jobs === undefined ? undefined : new Set(sidecar.jobs);
+  const ownNames = new Set(own.config.scrape_configs.map((job) => job.job_name));
+  const wanted = (name: string) => filter === undefined || filter.has(name);
+
+  const jobs: ScrapeConfig[] = [];
+  const excluded: string[] = [];
+  for (const job of imported.jobs) {
+    if (!wanted(job.job_name) || ownNames.has(job.job_name)) {
+      excluded.push(job.job_name);
+      continue;
+    }
+    const probed: ScrapeConfig = { ...job, probe: sidecar.probe && { ...sidecar.probe } };
+    // With a Prometheus URL, its active targets are the truth: they are what relabelling left and rewrote, and
+    // probing the static list as well would probe each target twice.
+    if (sidecar.url !== undefined) {
+      probed.static_configs = [];
+      probed.file_sd_configs = [];
+    }
+    jobs.push(clampTimeout(probed, own, logger));
+  }
+  const skipped = imported.skipped.filter((s) => wanted(s.job) && !ownNames.has(s.job));
+  for (const s of imported.skipped) if (!skipped.includes(s)) excluded.push(s.job);
+  for (const s of skipped) {
+    logger?.info({ file: imported.file, scrape_job: s.job, reason: s.reason, detail: s.detail }, 'Not probing a job of prometheus.yml');
+  }
+  const known = new Set([...imported.jobs.map((j) => j.job_name), ...imported.skipped.map((s) => s.job)]);
+  for (const name of filter ?? []) {
+    if (!known.has(name) && !ownNames.has(name)) logger?.warn({ file: imported.file, scrape_job: name }, 'prometheus.jobs names a job prometheus.yml does not have');
+  }
+  return {
+    ...own,
+    config: { ...own.config, scrape_configs: [...own.config.scrape_configs, ...jobs] },
+    imported: { file: imported.file, digest: imported.digest, jobs: jobs.map((j) => j.job_name), skipped, excluded },
+  };
+}
+
+/**
+ * Prometheus keeps scrape_timeout within its own scrape_interval, not within our probe interval: a job with a
+ * 1m timeout probed every 30s gets a 30s timeout rather than failing the whole import.
+ */
+function clampTimeout(job: ScrapeConfig, own: LoadedConfig, logger?: Logger): ScrapeConfig {
+  const { intervalMs, timeoutMs } = probeTiming(job, own.config.global);
+  if (timeoutMs <= intervalMs) return job;
+  logger?.info({ scrape_job: job.job_name, timeout_ms: timeoutMs, interval_ms: intervalMs }, 'Probe timeout of an imported job cut to the probe interval');
+  return { ...job, probe: { check_unauthenticated: false, ...job.probe, timeout: intervalMs } };
+}
