@@ -6,10 +6,10 @@ import { createApp } from './app.js';
 import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
-import { loadConfigFile } from './config/load.js';
-import { createLogger } from './log.js';
+import { createLogger, silentLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
+import { createConfigLoader } from './sidecar/merge.js';
 import { VERSION } from './version.js';
 
 const SHUTDOWN_GRACE_MS = 1500;
@@ -27,8 +27,10 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(options.logLevel, options.logFormat);
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
-  const wiring = createComponents({ registry, logger });
-  const runtime = new Runtime({ load: () => loadConfigFile(options.configFile), components: wiring.components, metrics, logger });
+  // The runtime does not exist yet when the components are built; a reload request can only come later.
+  let runtime: Runtime | undefined;
+  const wiring = createComponents({ registry, logger, requestReload: () => void runtime?.reload() });
+  runtime = new Runtime({ load: createConfigLoader(options.configFile, logger), components: wiring.components, metrics, logger });
 
   const first = await runtime.reload();
   if (!first.ok) {
@@ -86,7 +88,8 @@ function formatAddress(options: CliOptions): string {
 
 async function configCheck(options: CliOptions): Promise<number> {
   try {
-    const loaded = await loadConfigFile(options.configFile);
+    // Sidecar mode: prometheus.yml is imported too, so its errors and its credential files are checked as well.
+    const loaded = await createConfigLoader(options.configFile, silentLogger())();
     const report = await checkConfigFiles(options.configFile, loaded.config);
     process.stdout.write(`${report.lines.join('\n')}\n`);
     return report.ok ? 0 : 1;
