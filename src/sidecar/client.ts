@@ -1,0 +1,161 @@
+// A small HTTP GET with Prometheus's HTTP client config, for asking Prometheus itself (GET /api/v1/targets).
+import { STATUS_CODES } from 'node:http';
+import { Agent, interceptors, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { HttpClientConfig } from '../config/schema.js';
+import { readSecretFile } from '../credentials/read.js';
+
+export interface HttpGetOptions {
+  timeoutMs: number;
+  /** Bodies larger than this are refused: a broken or hostile endpoint must not cost unbounded memory. */
+  maxBytes: number;
+  /** Replaces the connection setup (tests); its TLS and proxy settings are then the caller's. */
+  dispatcher?: Dispatcher;
+}
+
+export type HttpGetOutcome = { ok: true; status: number; body: string } | { ok: false; error: string };
+
+type ClientConfig = Partial<HttpClientConfig>;
+
+const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
+
+/**
+ * GETs `url` with the config's authentication, reading every credential file again (as Prometheus does, so a
+ * rotated token is used at once). Never throws for the server's or the network's failure, and no error text
+ * carries a credential: the URL is written without its userinfo, file problems name the file only.
+ */
+export async function httpGet(url: string, http: ClientConfig, options: HttpGetOptions): Promise<HttpGetOutcome> {
+  const shown = redactUrl(url);
+  const headers = await buildHeaders(http);
+  if (!headers.ok) return { ok: false, error: headers.error };
+  const tls = await buildTls(http);
+  if (!tls.ok) return { ok: false, error: tls.error };
+
+  let base: Dispatcher | undefined = options.dispatcher;
+  if (!base) {
+    const connect = tls.options;
+    base = http.proxy_url
+      ? new ProxyAgent({ uri: http.proxy_url.reveal(), requestTls: connect, connections: 1 })
+      : new Agent({ connect, connections: 1 });
+  }
+  // undici's redirect handler drops Authorization when a redirect leaves the origin, as Prometheus does.
+  const dispatcher = http.follow_redirects === false ? base : base.compose(interceptors.redirect({ maxRedirections: 10 }));
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  try {
+    const response = await request(url, { method: 'GET', headers: headers.headers, dispatcher, signal });
+    const body = await readCapped(response.body, options.maxBytes);
+    if (body === undefined) return { ok: false, error: `Get "${shown}": response body larger than ${options.maxBytes} bytes` };
+    return { ok: true, status: response.statusCode, body };
+  } catch (err) {
+    if (signal.aborted) return { ok: false, error: `Get "${shown}": context deadline exceeded` };
+    return { ok: false, error: `Get "${shown}": ${describeError(err)}` };
+  } finally {
+    if (!options.dispatcher) await base.destroy().catch(() => undefined);
+  }
+}
+
+/** "server returned HTTP status 401 Unauthorized", as Prometheus writes it. */
+export function statusError(status: number): string {
+  return `server returned HTTP status ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href;
+  } catch {
+    return '<invalid URL>';
+  }
+}
+
+type Headers = { ok: true; headers: Record<string, string> } | { ok: false; error: string };
+
+async function buildHeaders(http: ClientConfig): Promise<Headers> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const [name, header] of Object.entries(http.http_headers ?? {})) {
+    const values = [...(header.values ?? []), ...(header.secrets ?? []).map((s) => s.reveal())];
+    for (const file of header.files ?? []) {
+      const read = await readSecretFile(file);
+      if (!read.ok) return { ok: false, error: `unable to read header file ${file}: ${read.problem}` };
+      values.push(read.value);
+    }
+    if (values.length > 0) headers[name.toLowerCase()] = values.join(', ');
+  }
+  const basic = http.basic_auth;
+  if (basic) {
+    let username = basic.username ?? '';
+    if (basic.username_file !== undefined) {
+      const read = await readSecretFile(basic.username_file);
+      if (!read.ok) return { ok: false, error: `unable to read basic auth username file ${basic.username_file}: ${read.problem}` };
+      username = read.value;
+    }
+    let password = basic.password?.reveal() ?? '';
+    if (basic.password_file !== undefined) {
+      const read = await readSecretFile(basic.password_file);
+      if (!read.ok) return { ok: false, error: `unable to read basic auth password file ${basic.password_file}: ${read.problem}` };
+      password = read.value;
+    }
+    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+  const auth = http.authorization ?? (http.bearer_token !== undefined || http.bearer_token_file !== undefined
+    ? { type: 'Bearer', credentials: http.bearer_token, credentials_file: http.bearer_token_file }
+    : undefined);
+  if (auth) {
+    let credentials = auth.credentials?.reveal() ?? '';
+    if (auth.credentials_file !== undefined) {
+      const read = await readSecretFile(auth.credentials_file);
+      if (!read.ok) return { ok: false, error: `unable to read authorization credentials file ${auth.credentials_file}: ${read.problem}` };
+      credentials = read.value;
+    }
+    headers['authorization'] = `${auth.type} ${credentials}`;
+  }
+  return { ok: true, headers };
+}
+
+type TlsOutcome = { ok: true; options: Record<string, unknown> } | { ok: false; error: string };
+
+async function buildTls(http: ClientConfig): Promise<TlsOutcome> {
+  const tls = http.tls_config;
+  if (!tls) return { ok: true, options: {} };
+  const options: Record<string, unknown> = { rejectUnauthorized: !tls.insecure_skip_verify };
+  if (tls.server_name !== undefined) options['servername'] = tls.server_name;
+  if (tls.min_version !== undefined) options['minVersion'] = TLS_VERSIONS[tls.min_version];
+  if (tls.max_version !== undefined) options['maxVersion'] = TLS_VERSIONS[tls.max_version];
+  const pieces = [
+    ['ca', tls.ca, tls.ca_file],
+    ['cert', tls.cert, tls.cert_file],
+    ['key', tls.key?.reveal(), tls.key_file],
+  ] as const;
+  for (const [option, inline, file] of pieces) {
+    if (inline !== undefined) options[option] = inline;
+    if (file !== undefined) {
+      const read = await readSecretFile(file);
+      if (!read.ok) return { ok: false, error: `unable to read TLS ${option} file ${file}: ${read.problem}` };
+      options[option] = read.value;
+    }
+  }
+  return { ok: true, options };
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describeError(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  const inner = (cause ?? err) as NodeJS.ErrnoException;
+  if (inner.code === 'ECONNREFUSED') return 'connect: connection refused';
+  if (inner.code === 'ENOTFOUND') return 'no such host';
+  return inner.code ? `${inner.code}: ${inner.message}` : String(inner.message ?? err);
+}

@@ -1,0 +1,40 @@
+// Exposes which jobs of the imported prometheus.yml are not probed, and why.
+import { Gauge, type Registry } from 'prom-client';
+import type { ImportedPrometheusConfig, LoadedConfig } from '../config/load.js';
+import type { Component } from '../runtime.js';
+
+/** Built from the running config on every scrape, so a job fixed in prometheus.yml loses its series. */
+export class PrometheusImportStatus implements Component {
+  readonly name = 'prometheus-import-status';
+  private imported: ImportedPrometheusConfig | undefined;
+
+  constructor(registry: Registry) {
+    const state = () => this.imported;
+    new Gauge({
+      name: 'scrape_auth_prometheus_job_skipped',
+      help: 'A job of the imported prometheus.yml that is not probed: 1, with the reason (oauth2, sigv4, azuread, google_iam, unsupported_config).',
+      labelNames: ['scrape_job', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of state()?.skipped ?? []) this.set({ scrape_job: s.job, reason: s.reason }, 1);
+      },
+    });
+    new Gauge({
+      name: 'scrape_auth_prometheus_jobs',
+      help: 'Jobs imported from prometheus.yml and probed (a job of our own config with the same name is not counted).',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const imported = state();
+        if (imported) this.set(imported.jobs.length);
+      },
+    });
+  }
+
+  async apply(loaded: LoadedConfig): Promise<void> {
+    this.imported = loaded.imported;
+  }
+
+  async stop(): Promise<void> {}
+}
