@@ -3,6 +3,8 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Component } from './runtime.js';
+import { PrometheusImportStatus } from './sidecar/import-status.js';
+import { PrometheusTargetSync, type DiscoveredTargetSink } from './sidecar/sync.js';
 import { PrometheusConfigWatcher } from './sidecar/watch.js';
 import type { StatusSources } from './status/types.js';
 
@@ -20,6 +22,12 @@ export interface Wiring {
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
-  const components: Component[] = [new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload })];
+  // Until the probe engine is wired in, Prometheus's targets are read (and their metrics shown) but not probed.
+  const discoveredTargets: DiscoveredTargetSink = { setDiscoveredTargets: () => undefined };
+  const components: Component[] = [
+    new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload }),
+    new PrometheusImportStatus(ctx.registry),
+    new PrometheusTargetSync({ sink: discoveredTargets, registry: ctx.registry, logger: ctx.logger }),
+  ];
   return { components, routers: [], status: { targets: () => [], credentials: () => [] } };
 }

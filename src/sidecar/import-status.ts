@@ -7,8 +7,10 @@ import type { Component } from '../runtime.js';
 export class PrometheusImportStatus implements Component {
   readonly name = 'prometheus-import-status';
   private imported: ImportedPrometheusConfig | undefined;
+  /** Label-less gauges always print a value in prom-client: registered only while prometheus.yml is imported. */
+  private readonly jobsGauge: Gauge;
 
-  constructor(registry: Registry) {
+  constructor(private readonly registry: Registry) {
     const state = () => this.imported;
     new Gauge({
       name: 'scrape_auth_prometheus_job_skipped',
@@ -20,10 +22,10 @@ export class PrometheusImportStatus implements Component {
         for (const s of state()?.skipped ?? []) this.set({ scrape_job: s.job, reason: s.reason }, 1);
       },
     });
-    new Gauge({
+    this.jobsGauge = new Gauge({
       name: 'scrape_auth_prometheus_jobs',
       help: 'Jobs imported from prometheus.yml and probed (a job of our own config with the same name is not counted).',
-      registers: [registry],
+      registers: [],
       collect() {
         this.reset();
         const imported = state();
@@ -34,6 +36,9 @@ export class PrometheusImportStatus implements Component {
 
   async apply(loaded: LoadedConfig): Promise<void> {
     this.imported = loaded.imported;
+    const present = this.registry.getSingleMetric('scrape_auth_prometheus_jobs') !== undefined;
+    if (loaded.imported && !present) this.registry.registerMetric(this.jobsGauge);
+    if (!loaded.imported && present) this.registry.removeSingleMetric('scrape_auth_prometheus_jobs');
   }
 
   async stop(): Promise<void> {}

@@ -74,23 +74,25 @@ export class PrometheusTargetSync implements Component {
   private generation = 0;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
+  /** Label-less gauges always print a value in prom-client, so they are only registered while a URL is set. */
+  private readonly modeGauges: Gauge[];
 
   constructor(private readonly options: TargetSyncOptions) {
     const state = () => this;
-    new Gauge({
+    const success = new Gauge({
       name: 'scrape_auth_prometheus_sync_success',
       help: 'Whether the last read of Prometheus\'s active targets (GET /api/v1/targets) worked; absent without prometheus.url.',
-      registers: [options.registry],
+      registers: [],
       collect() {
         this.reset();
         const s = state();
         if (s.settings && s.lastOk !== undefined) this.set(s.lastOk ? 1 : 0);
       },
     });
-    new Gauge({
+    const timestamp = new Gauge({
       name: 'scrape_auth_prometheus_sync_timestamp_seconds',
       help: 'When Prometheus\'s active targets were last read successfully.',
-      registers: [options.registry],
+      registers: [],
       collect() {
         this.reset();
         const s = state();
@@ -117,6 +119,16 @@ export class PrometheusTargetSync implements Component {
         for (const [pool, n] of state().unmatched) this.set({ scrape_job: pool }, n);
       },
     });
+    this.modeGauges = [success, timestamp];
+  }
+
+  private registerModeGauges(on: boolean): void {
+    for (const gauge of this.modeGauges) {
+      const name = (gauge as unknown as { name: string }).name;
+      const present = this.options.registry.getSingleMetric(name) !== undefined;
+      if (on && !present) this.options.registry.registerMetric(gauge);
+      if (!on && present) this.options.registry.removeSingleMetric(name);
+    }
   }
 
   async apply(loaded: LoadedConfig): Promise<void> {
@@ -125,6 +137,7 @@ export class PrometheusTargetSync implements Component {
     const sidecar = config.prometheus;
     this.cancel?.();
     this.generation++;
+    this.registerModeGauges(sidecar?.url !== undefined);
     if (sidecar?.url === undefined) {
       if (this.settings) this.options.sink.setDiscoveredTargets(PROMETHEUS_SOURCE, []);
       this.settings = undefined;
