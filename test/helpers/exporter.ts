@@ -44,7 +44,7 @@ export async function startExporter(args: string[], options: { env?: NodeJS.Proc
   const address = new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
-      const match = /msg="?Listening on"? address=(\S+)/.exec(stderr) ?? /"msg":"Listening on","address":"([^"]+)"/.exec(stderr);
+      const match = /msg="?Listening on"? address=(\S+)/.exec(stderr) ?? /"address":"([^"]+)","msg":"Listening on"/.exec(stderr);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`exporter exited with ${code} before listening:\n${stderr}`)));
