@@ -182,9 +182,9 @@ describe('stopping', () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'c.yml'), GOOD_CONFIG);
     const exporter = await startExporter([`--config.file=${path.join(dir, 'c.yml')}`]);
-    const { Agent } = await import('undici');
+    const { Agent, fetch: undiciFetch } = await import('undici');
     const agent = new Agent({ keepAliveTimeout: 60_000 });
-    await (await fetch(`${exporter.baseUrl}/metrics`, { dispatcher: agent } as RequestInit)).text();
+    await (await undiciFetch(`${exporter.baseUrl}/metrics`, { dispatcher: agent })).text();
     const started = Date.now();
     const code = await exporter.stop();
     expect(code).toBe(0);
