@@ -6,6 +6,7 @@ import { createApp } from './app.js';
 import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
+import { startDemo, type Demo } from './demo/demo.js';
 import { createLogger, silentLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
@@ -30,12 +31,18 @@ async function main(argv: string[]): Promise<number> {
   // The runtime does not exist yet when the components are built; a reload request can only come later.
   let runtime: Runtime | undefined;
   const wiring = createComponents({ registry, logger, requestReload: () => void runtime?.reload() });
-  runtime = new Runtime({ load: createConfigLoader(options.configFile, logger), components: wiring.components, metrics, logger });
+  const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
+  const configFile = demo?.configFile ?? options.configFile;
+  runtime = new Runtime({ load: createConfigLoader(configFile, logger), components: wiring.components, metrics, logger });
+  const stopAll = async () => {
+    await runtime.stop();
+    await demo?.stop();
+  };
 
   const first = await runtime.reload();
   if (!first.ok) {
     process.stderr.write(`error: ${first.error.message}\n`);
-    await runtime.stop();
+    await stopAll();
     return 1;
   }
 
@@ -47,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`error: cannot listen on ${formatAddress(options)}: ${e.code ?? e.message}\n`);
-    await runtime.stop();
+    await stopAll();
     return 1;
   }
   const address = server.address() as AddressInfo;
@@ -64,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
       force.unref();
       server.close(() => resolve(0));
       server.closeIdleConnections();
-      void runtime.stop();
+      void stopAll();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
