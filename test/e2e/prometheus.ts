@@ -15,6 +15,7 @@ export interface PrometheusTarget {
   health: 'up' | 'down' | 'unknown';
   lastError: string;
   lastScrape: string;
+  lastScrapeDuration: number;
 }
 
 export interface RunningPrometheus {
