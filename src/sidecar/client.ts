@@ -10,6 +10,8 @@ export interface HttpGetOptions {
   maxBytes: number;
   /** Replaces the connection setup (tests); its TLS and proxy settings are then the caller's. */
   dispatcher?: Dispatcher;
+  /** Aborts the request early, e.g. on shutdown. */
+  signal?: AbortSignal;
 }
 
 export type HttpGetOutcome = { ok: true; status: number; body: string } | { ok: false; error: string };
@@ -39,14 +41,16 @@ export async function httpGet(url: string, http: ClientConfig, options: HttpGetO
   }
   // undici's redirect handler drops Authorization when a redirect leaves the origin, as Prometheus does.
   const dispatcher = http.follow_redirects === false ? base : base.compose(interceptors.redirect({ maxRedirections: 10 }));
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   try {
     const response = await request(url, { method: 'GET', headers: headers.headers, dispatcher, signal });
     const body = await readCapped(response.body, options.maxBytes);
     if (body === undefined) return { ok: false, error: `Get "${shown}": response body larger than ${options.maxBytes} bytes` };
     return { ok: true, status: response.statusCode, body };
   } catch (err) {
-    if (signal.aborted) return { ok: false, error: `Get "${shown}": context deadline exceeded` };
+    if (deadline.aborted) return { ok: false, error: `Get "${shown}": context deadline exceeded` };
+    if (signal.aborted) return { ok: false, error: `Get "${shown}": context canceled` };
     return { ok: false, error: `Get "${shown}": ${describeError(err)}` };
   } finally {
     if (!options.dispatcher) await base.destroy().catch(() => undefined);

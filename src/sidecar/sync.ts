@@ -73,6 +73,8 @@ export class PrometheusTargetSync implements Component {
   private cancel: (() => void) | undefined;
   private generation = 0;
   private inFlight: Promise<void> | undefined;
+  /** Aborts a read still waiting on Prometheus when the exporter stops. */
+  private readonly shutdown = new AbortController();
   private stopped = false;
   /** Label-less gauges always print a value in prom-client, so they are only registered while a URL is set. */
   private readonly modeGauges: Gauge[];
@@ -184,6 +186,7 @@ export class PrometheusTargetSync implements Component {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.shutdown.abort();
     this.cancel?.();
     this.generation++;
     await this.inFlight;
@@ -202,8 +205,12 @@ export class PrometheusTargetSync implements Component {
     const { logger } = this.options;
     const endpoint = new URL('api/v1/targets?state=active', settings.url.endsWith('/') ? settings.url : `${settings.url}/`).href;
     const get = this.options.get ?? httpGet;
-    const response = await get(endpoint, settings.http, { timeoutMs: settings.timeoutMs, maxBytes: MAX_TARGETS_RESPONSE_BYTES });
-    if (settings !== this.settings) return;
+    const response = await get(endpoint, settings.http, {
+      timeoutMs: settings.timeoutMs,
+      maxBytes: MAX_TARGETS_RESPONSE_BYTES,
+      signal: this.shutdown.signal,
+    });
+    if (settings !== this.settings || this.stopped) return;
     let error: string | undefined;
     let targets: ActiveTarget[] | undefined;
     if (!response.ok) error = response.error;

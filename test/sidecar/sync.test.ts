@@ -193,6 +193,25 @@ prometheus: { config_file: prometheus.yml, url: "${prometheus.url}" }
     expect(sink.calls).toEqual([]);
   });
 
+  it('stops waiting for a hanging Prometheus when the exporter stops', async () => {
+    prometheus.answer = 'hang';
+    await sync.apply(await load('  probe: { interval: 1m, timeout: 30s }\n'));
+    const pending = sync.syncNow();
+    await expectEventually(() => prometheus.requests.length >= 2);
+    const started = Date.now();
+    await sync.stop();
+    await pending;
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('keeps the path of a Prometheus served under a prefix (--web.route-prefix)', async () => {
+    await writeFile(path.join(dir, 'prometheus.yml'), 'scrape_configs: []\n');
+    await writeFile(path.join(dir, 'scrape-auth.yml'), `prometheus: { url: "${prometheus.url}/prometheus" }\n`);
+    await sync.apply(await createConfigLoader(path.join(dir, 'scrape-auth.yml'), createLogger('error', 'json', { write: () => undefined }))());
+    await sync.syncNow();
+    expect(prometheus.requests[0]?.url).toBe('/prometheus/api/v1/targets?state=active');
+  });
+
   it('drops a malformed target and keeps the others', async () => {
     const body = JSON.parse(ACTIVE) as { data: { activeTargets: Record<string, unknown>[] } };
     body.data.activeTargets[0]!['scrapeUrl'] = 'not a url';
