@@ -77,11 +77,12 @@ scrape_configs:
     prometheus = await startPrometheus(path.join(dir, 'prometheus.yml'), dir);
     await writeFile(
       path.join(dir, 'scrape-auth.yml'),
+      // Probing every 250 ms against Prometheus's 1 s is the sidecar's lead: it sees a rotation first.
       `global: { probe_interval: 1s, probe_timeout: 1s }
 prometheus:
   config_file: prometheus.yml
   url: ${prometheus.url}
-  probe: { interval: 1s }
+  probe: { interval: 250ms }
 `,
     );
     exporter = await startExporter([`--config.file=${path.join(dir, 'scrape-auth.yml')}`, '--log.level=debug']);
@@ -138,6 +139,10 @@ prometheus:
 
   it('turns green after the wrong token file is rotated to the right token, before Prometheus does', async () => {
     await waitFor(async () => sampleValue(await ours(), 'scrape_auth_probe_success', { scrape_job: 'wrong' }) === 0, 'ours red', 10_000);
+    // Rotate just after Prometheus scraped the job: its next scrape is then about a whole interval (1 s) away,
+    // whatever phase its scrape loop has in this run, so "ours first" does not depend on luck.
+    const before = (await theirs()).get('wrong')?.lastScrape;
+    await waitFor(async () => (await theirs()).get('wrong')?.lastScrape !== before, 'a fresh Prometheus scrape of job wrong', 5000, 5);
     // Rename over the file, as an atomic writer does: nobody reads half a token.
     await writeFile(path.join(dir, 'tokens', '.wrong.tmp'), `${GOOD}\n`);
     const rotatedMs = Date.now();
