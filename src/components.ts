@@ -11,8 +11,8 @@ import type { StatusSources } from './status/types.js';
 export interface ComponentContext {
   registry: Registry;
   logger: Logger;
-  /** Reloads the config as SIGHUP does (e.g. when the imported prometheus.yml changes). */
-  requestReload: () => void;
+  /** Reloads the config as SIGHUP does (e.g. when the imported prometheus.yml changes); main.ts passes the runtime's. */
+  requestReload?: () => void;
 }
 
 export interface Wiring {
@@ -25,7 +25,7 @@ export function createComponents(ctx: ComponentContext): Wiring {
   // Until the probe engine is wired in, Prometheus's targets are read (and their metrics shown) but not probed.
   const discoveredTargets: DiscoveredTargetSink = { setDiscoveredTargets: () => undefined };
   const components: Component[] = [
-    new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload }),
+    new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload ?? (() => undefined) }),
     new PrometheusImportStatus(ctx.registry),
     new PrometheusTargetSync({ sink: discoveredTargets, registry: ctx.registry, logger: ctx.logger }),
   ];
