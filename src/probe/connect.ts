@@ -27,6 +27,8 @@ export interface TlsPlan {
 
 /** What the connection saw, filled in as it goes; read by the classifier and the debug trace. */
 export interface DialObservation {
+  /** The first error the established socket raised: undici may report only "other side closed" after a TLS alert. */
+  socketError?: Error;
   remote?: string;
   local?: string;
   dnsMs?: number;
@@ -65,7 +67,11 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
     if (proxy?.tls) socket = await tlsHandshake(socket, { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
     if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy.authorization, signal);
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
-    return socket;
+    const established = socket;
+    established.on('error', (err: Error) => {
+      plan.observe.socketError ??= err;
+    });
+    return established;
   } catch (err) {
     socket.destroy();
     throw err;

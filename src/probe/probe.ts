@@ -145,7 +145,8 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
           ...(hop.observe.tls?.chain[0] ? { cert: hop.observe.tls.chain[0] } : {}),
           nowMs: now(),
         };
-        const verdict = controller.signal.aborted ? classifyError(timeoutError, ctx) : classifyError(hop.error, ctx);
+        const cause = hop.observe.socketError ?? hop.error;
+        const verdict = controller.signal.aborted ? classifyError(timeoutError, ctx) : classifyError(cause, ctx);
         hop.trace.error = verdict.message;
         return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes };
       }
