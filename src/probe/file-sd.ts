@@ -75,6 +75,8 @@ export class FileSd {
       this.watcher = watch(dirs, { ignoreInitial: true, depth: 0, persistent: false });
       this.watcher.on('all', () => this.schedule(DEBOUNCE_MS));
       this.watcher.on('error', (err) => this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'file_sd watcher error'));
+      // A change written right after start must not fall before the watcher is listening.
+      await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     }
     this.armRefresh();
   }
