@@ -125,6 +125,12 @@ export class ProbeComponent implements Component {
       if (invalid.length > 0) this.options.logger.warn({ scrape_job: job, targets: invalid.join(',') }, 'Skipping targets that make no valid URL');
     };
     for (const job of this.jobs.values()) {
+      if (job.oauth2 !== undefined) {
+        // Probing without the token Prometheus would fetch would report a 401 that Prometheus never sees.
+        if (!this.warnedJobs.has(job.job_name)) this.options.logger.warn({ scrape_job: job.job_name }, 'Jobs using oauth2 are not probed');
+        this.warnedJobs.add(job.job_name);
+        continue;
+      }
       for (const group of job.static_configs) {
         const built = targetsFromGroup(job, group);
         logInvalid(job.job_name, built.invalid);
