@@ -11,7 +11,7 @@ export function formatDebug(target: ProbeTarget, result: ProbeResult, metricsTex
   result.hops.forEach((hop, i) => {
     lines.push(`Request ${i + 1}: GET ${hop.url}${hop.proxy ? ` via proxy ${hop.proxy}` : ''}`);
     for (const [name, value] of hop.requestHeaders) lines.push(`> ${name}: ${value}`);
-    if (hop.remote) lines.push(`Connected to ${hop.remote}`);
+    if (hop.remote) lines.push(`Remote address: ${hop.remote}`);
     if (hop.tls) {
       lines.push(`TLS: ${hop.tls.protocol ?? 'unknown'} ${hop.tls.cipher}, chain verified: ${hop.tls.authorized ? 'yes' : `no (${hop.tls.authorizationError ?? 'unknown'})`}`);
       hop.tls.chain.forEach((c, n) => {
