@@ -2,6 +2,7 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { CredentialWatcher } from './credentials/watcher.js';
 import type { Component } from './runtime.js';
 import type { StatusSources } from './status/types.js';
 
@@ -16,6 +17,11 @@ export interface Wiring {
   status: StatusSources;
 }
 
-export function createComponents(_ctx: ComponentContext): Wiring {
-  return { components: [], routers: [], status: { targets: () => [], credentials: () => [] } };
+export function createComponents(ctx: ComponentContext): Wiring {
+  const credentials = new CredentialWatcher({ registry: ctx.registry, logger: ctx.logger });
+  return {
+    components: [credentials],
+    routers: [],
+    status: { targets: () => [], credentials: () => credentials.status() },
+  };
 }
