@@ -118,19 +118,15 @@ function notAfterMs(cert: X509Certificate): number {
 }
 
 /**
- * Node prints a DN one attribute per line, most general first ("C=US\nO=Acme\nCN=app");
- * Go, and so Prometheus, prints it on one line most specific first ("CN=app,O=Acme,C=US").
+ * Node prints a DN one attribute per line in certificate order, most general first ("C=US\nO=Acme\nCN=app"),
+ * with special characters already escaped; RFC 4514 (and openssl -nameopt RFC2253) writes it on one line,
+ * most specific first: "CN=app,O=Acme,C=US".
  */
 export function oneLineDn(multiline: string): string {
   return multiline
     .split('\n')
     .filter((line) => line.length > 0)
     .reverse()
-    .map((line) => {
-      const eq = line.indexOf('=');
-      if (eq < 0) return line;
-      return `${line.slice(0, eq)}=${line.slice(eq + 1).replace(/([,+])/g, '\\$1')}`;
-    })
     .join(',');
 }
 
