@@ -42,7 +42,7 @@ export function registerCredentialMetrics(registry: Registry, source: Credential
       if (v === undefined) continue;
       const more = extra ? extra(f) : {};
       if (more === undefined) continue;
-      out.push({ labels: { ...f.labels, path: f.path, ...more }, value: v });
+      out.push({ labels: { path: f.path, ...f.labels, ...more }, value: v });
     }
     return out;
   };
@@ -111,7 +111,7 @@ export function registerCredentialMetrics(registry: Registry, source: Credential
   family('gauge', registry, `${p}_usage_info`, 'A scrape job uses this credential file, for usage bearer_token, username, password, client_cert, client_key, ca or header.', () => {
     const out: Sample[] = [];
     for (const f of source.files()) {
-      for (const use of f.uses) out.push({ labels: { ...f.labels, path: f.path, scrape_job: use.job, usage: use.usage }, value: 1 });
+      for (const use of f.uses) out.push({ labels: { path: f.path, ...f.labels, scrape_job: use.job, usage: use.usage }, value: 1 });
     }
     return out;
   });
