@@ -84,6 +84,19 @@ describe('CredentialWatcher', () => {
     });
   });
 
+  it('watches the directory a symlink leads to when it is elsewhere', async () => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    const here = path.join(dir, 'here');
+    await mkdir(elsewhere);
+    await mkdir(here);
+    const target = await write(path.join(elsewhere, 'real-token'), 'first');
+    const link = path.join(here, 'token');
+    await symlink(target, link);
+    await start().apply(credentialFilesConfig(dir, [link]));
+    await writeFile(target, 'second');
+    await waitFor(`${P}_file_changes_total`, { path: link }, 1);
+  });
+
   it('leaves changes_total alone on a touch, while the mtime moves', async () => {
     const token = await write(path.join(dir, 'token'), 'same');
     await start().apply(credentialFilesConfig(dir, [token]));
