@@ -105,12 +105,21 @@ function inspectPem(text: string): Inspection {
       expiresMs: notAfterMs(first),
       issuedMs: Date.parse(first.validFrom),
       refreshDueMs: undefined,
-      certPublicKey: certs[0]!.publicKey.export({ type: 'spki', format: 'der' }),
+      certPublicKey: spkiOf(certs[0]!),
       keyPublicKey,
     };
   }
   if (keyFound) return { ...EMPTY, type: 'private_key', keyPublicKey };
   return EMPTY;
+}
+
+/** A key type this OpenSSL build cannot export is no reason to lose the rest of the inspection. */
+function spkiOf(cert: X509Certificate): Buffer | undefined {
+  try {
+    return cert.publicKey.export({ type: 'spki', format: 'der' });
+  } catch {
+    return undefined;
+  }
 }
 
 function notAfterMs(cert: X509Certificate): number {

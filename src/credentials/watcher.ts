@@ -225,7 +225,12 @@ export class CredentialWatcher implements Component {
     entry.running = (async () => {
       do {
         entry.again = false;
-        await this.observe(entry);
+        try {
+          await this.observe(entry);
+        } catch (err) {
+          // Our own bug, not the file's: keep watching the other files and this one at the next event or poll.
+          this.logger.error({ path: entry.path, err: err instanceof Error ? err.message : String(err) }, 'Error checking credential file');
+        }
       } while (entry.again && !entry.removed && !this.stopped);
     })().finally(() => {
       entry.running = undefined;
