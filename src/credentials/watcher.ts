@@ -229,7 +229,8 @@ export class CredentialWatcher implements Component {
           await this.observe(entry);
         } catch (err) {
           // Our own bug, not the file's: keep watching the other files and this one at the next event or poll.
-          this.logger.error({ path: entry.path, err: err instanceof Error ? err.message : String(err) }, 'Error checking credential file');
+          // Only the error's name: a parser's message may quote the content it choked on.
+          this.logger.error({ path: entry.path, err: err instanceof Error ? err.name : typeof err }, 'Error checking credential file');
         }
       } while (entry.again && !entry.removed && !this.stopped);
     })().finally(() => {
