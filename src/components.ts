@@ -2,6 +2,7 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { CredentialWatcher } from './credentials/watcher.js';
 import { ProbeComponent, type ProbeComponentOptions } from './probe/component.js';
 import { createProbeRouter } from './probe/router.js';
 import type { Component } from './runtime.js';
@@ -19,14 +20,17 @@ export interface Wiring {
   routers: Router[];
   status: StatusSources;
   probes: ProbeComponent;
+  credentials: CredentialWatcher;
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
   const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, ...ctx.probes });
+  const credentials = new CredentialWatcher({ registry: ctx.registry, logger: ctx.logger });
   return {
-    components: [probes],
+    components: [credentials, probes],
     routers: [createProbeRouter(probes)],
-    status: { targets: () => probes.targets(), credentials: () => [] },
+    status: { targets: () => probes.targets(), credentials: () => credentials.status() },
     probes,
+    credentials,
   };
 }
