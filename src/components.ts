@@ -2,9 +2,12 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { CredentialWatcher } from './credentials/watcher.js';
+import { ProbeComponent, type ProbeComponentOptions } from './probe/component.js';
+import { createProbeRouter } from './probe/router.js';
 import type { Component } from './runtime.js';
 import { PrometheusImportStatus } from './sidecar/import-status.js';
-import { PrometheusTargetSync, type DiscoveredTargetSink } from './sidecar/sync.js';
+import { PrometheusTargetSync } from './sidecar/sync.js';
 import { PrometheusConfigWatcher } from './sidecar/watch.js';
 import type { StatusSources } from './status/types.js';
 
@@ -13,21 +16,34 @@ export interface ComponentContext {
   logger: Logger;
   /** Reloads the config as SIGHUP does (e.g. when the imported prometheus.yml changes); main.ts passes the runtime's. */
   requestReload?: () => void;
+  /** Edges the probe component takes from tests and the demo (clock, timers, DNS lookup). */
+  probes?: Omit<ProbeComponentOptions, 'registry' | 'logger'>;
 }
 
 export interface Wiring {
   components: Component[];
   routers: Router[];
   status: StatusSources;
+  probes: ProbeComponent;
+  credentials: CredentialWatcher;
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
-  // Until the probe engine is wired in, Prometheus's targets are read (and their metrics shown) but not probed.
-  const discoveredTargets: DiscoveredTargetSink = { setDiscoveredTargets: () => undefined };
+  const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, ...ctx.probes });
+  const credentials = new CredentialWatcher({ registry: ctx.registry, logger: ctx.logger });
+  // Order matters: the probe engine takes the new jobs before the sync hands it Prometheus's targets for them.
   const components: Component[] = [
+    credentials,
+    probes,
     new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload ?? (() => undefined) }),
     new PrometheusImportStatus(ctx.registry),
-    new PrometheusTargetSync({ sink: discoveredTargets, registry: ctx.registry, logger: ctx.logger }),
+    new PrometheusTargetSync({ sink: probes, registry: ctx.registry, logger: ctx.logger }),
   ];
-  return { components, routers: [], status: { targets: () => [], credentials: () => [] } };
+  return {
+    components,
+    routers: [createProbeRouter(probes)],
+    status: { targets: () => probes.targets(), credentials: () => credentials.status() },
+    probes,
+    credentials,
+  };
 }
