@@ -1,6 +1,6 @@
 // End to end, sidecar mode against a real Prometheus: same prometheus.yml, same verdicts, and ours first.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -135,6 +135,10 @@ prometheus:
     // Each target probed once: Prometheus's API is the truth, the static list is not probed beside it.
     expect(snapshot.text.match(/^scrape_auth_probe_success\{/gm)).toHaveLength(5);
     expect(sampleValue(snapshot.text, 'scrape_auth_prometheus_sync_success')).toBe(1);
+    for (const job of Object.keys(EXPECTED)) expect(sampleValue(snapshot.text, 'scrape_auth_prometheus_targets', { scrape_job: job }), job).toBe(1);
+    // The token files prometheus.yml names (relative to it) are watched like our own config's.
+    expect(sampleValue(snapshot.text, 'scrape_auth_credential_file_readable', { path: path.join(dir, 'tokens', 'wrong') })).toBe(1);
+    expect(sampleValue(snapshot.text, 'scrape_auth_credential_usage_info', { path: path.join(dir, 'tls', 'ca.pem'), scrape_job: 'mtls', usage: 'ca' })).toBe(1);
   });
 
   it('turns green after the wrong token file is rotated to the right token, before Prometheus does', async () => {
@@ -172,6 +176,19 @@ prometheus:
     console.log(`rotation → green: ours ${oursGreenMs! - rotatedMs} ms, Prometheus ${theirsGreenMs! - rotatedMs} ms`);
     expect(oursGreenMs!).toBeLessThanOrEqual(theirsGreenMs!);
     await waitFor(async () => (await prometheus!.queryValue('up{job="wrong"}')) === 1, 'up{job="wrong"} == 1 in Prometheus', 10_000, 100);
+    expect(sampleValue(await ours(), 'scrape_auth_credential_file_changes_total', { path: path.join(dir, 'tokens', 'wrong') })).toBe(1);
+  });
+
+  it('keeps probing on the last good import when prometheus.yml breaks, and takes the fixed file', async () => {
+    const file = path.join(dir, 'prometheus.yml');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, `${good}  - job_name: broken\n   static_configs: [\n`);
+    await waitFor(async () => sampleValue(await ours(), 'scrape_auth_config_last_reload_successful') === 0, 'the failed reload', 10_000);
+    expect(exporter!.stderr()).toMatch(/Error reloading config, keeping the previous one.*prometheus\.yml:\d+:\d+: YAML error/);
+    expect(sampleValue(await ours(), 'scrape_auth_probe_success', { scrape_job: 'good' })).toBe(1);
+    await writeFile(file, `${good}  - job_name: added\n    static_configs: [ { targets: ["127.0.0.1:1"] } ]\n`);
+    await waitFor(async () => sampleValue(await ours(), 'scrape_auth_config_last_reload_successful') === 1, 'the good reload', 10_000);
+    expect(sampleValue(await ours(), 'scrape_auth_prometheus_jobs')).toBe(6);
   });
 
   it('never shows a token in its metrics or logs', async () => {
