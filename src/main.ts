@@ -10,7 +10,7 @@ import { startDemo, type Demo } from './demo/demo.js';
 import { createLogger, silentLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
-import { createConfigLoader } from './sidecar/merge.js';
+import { createConfigLoader, describeImport } from './sidecar/merge.js';
 import { VERSION } from './version.js';
 
 const SHUTDOWN_GRACE_MS = 1500;
@@ -98,7 +98,8 @@ async function configCheck(options: CliOptions): Promise<number> {
     // Sidecar mode: prometheus.yml is imported too, so its errors and its credential files are checked as well.
     const loaded = await createConfigLoader(options.configFile, silentLogger())();
     const report = await checkConfigFiles(options.configFile, loaded.config);
-    process.stdout.write(`${report.lines.join('\n')}\n`);
+    const [heading, ...rest] = report.lines;
+    process.stdout.write(`${[heading, ...describeImport(loaded), ...rest].join('\n')}\n`);
     return report.ok ? 0 : 1;
   } catch (err) {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

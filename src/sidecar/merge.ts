@@ -66,3 +66,13 @@ function clampTimeout(job: ScrapeConfig, own: LoadedConfig, logger?: Logger): Sc
   logger?.info({ scrape_job: job.job_name, timeout_ms: timeoutMs, interval_ms: intervalMs }, 'Probe timeout of an imported job cut to the probe interval');
   return { ...job, probe: { check_unauthenticated: false, ...job.probe, timeout: intervalMs } };
 }
+
+/** What --config.check says about the import: how many jobs came in, and each skipped one with its reason. */
+export function describeImport(loaded: LoadedConfig): string[] {
+  const imported = loaded.imported;
+  if (!imported) return [];
+  return [
+    `  ${imported.file}: ${imported.jobs.length} job(s) imported, ${imported.skipped.length} skipped, ${imported.excluded.length} left out (prometheus.jobs or a job of ours with the same name)`,
+    ...imported.skipped.map((s) => `  SKIPPED: job "${s.job}" (${s.reason}): ${s.detail}`),
+  ];
+}

@@ -195,10 +195,15 @@ export class PrometheusTargetSync implements Component {
   private loop(generation: number): void {
     const settings = this.settings;
     if (!settings || generation !== this.generation) return;
-    void this.syncNow().then(() => {
-      if (generation !== this.generation || this.stopped) return;
-      this.cancel = (this.options.schedule ?? defaultSchedule)(() => this.loop(generation), settings.intervalMs);
-    });
+    void this.syncNow()
+      .catch((err: unknown) => {
+        // Our own bug, never the server's answer: log it (without the message, which may quote content) and go on.
+        this.options.logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'Internal error while syncing Prometheus\'s targets');
+      })
+      .then(() => {
+        if (generation !== this.generation || this.stopped) return;
+        this.cancel = (this.options.schedule ?? defaultSchedule)(() => this.loop(generation), settings.intervalMs);
+      });
   }
 
   private async syncOnce(settings: Settings): Promise<void> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, sampleValue, startExporter, waitFor, type RunningExporter } from '../helpers/exporter.js';
-import { freePort, hasPrometheus, startPrometheus, type PrometheusTarget, type RunningPrometheus } from './prometheus.js';
+import { freePort, hasPrometheus, PROMETHEUS_BIN, startPrometheus, type PrometheusTarget, type RunningPrometheus } from './prometheus.js';
 import { bearerTarget, makePki, mtlsTarget, type TargetServer } from './targets.js';
 
 const GOOD = `good-${randomBytes(8).toString('hex')}`;
@@ -32,7 +32,7 @@ function resultOfPrometheusError(lastError: string): string | undefined {
   return undefined;
 }
 
-describe.skipIf(!hasPrometheus)('sidecar mode next to a real Prometheus', () => {
+describe('sidecar mode next to a real Prometheus', () => {
   let dir: string;
   let prometheus: RunningPrometheus | undefined;
   let exporter: RunningExporter | undefined;
@@ -40,6 +40,7 @@ describe.skipIf(!hasPrometheus)('sidecar mode next to a real Prometheus', () => 
 
   beforeAll(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+    if (!hasPrometheus) throw new Error(`${PROMETHEUS_BIN} is missing: install Debian's prometheus package`);
     dir = await mkdtemp(path.join(tmpdir(), 'sidecar-e2e-'));
     await mkdir(path.join(dir, 'tokens'));
     await mkdir(path.join(dir, 'tls'));

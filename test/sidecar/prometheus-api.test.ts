@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { createConfigLoader } from '../../src/sidecar/merge.js';
 import { PrometheusTargetSync, type DiscoveredTarget } from '../../src/sidecar/sync.js';
-import { freePort, hasPrometheus, startPrometheus, type RunningPrometheus } from '../e2e/prometheus.js';
+import { freePort, hasPrometheus, PROMETHEUS_BIN, startPrometheus, type RunningPrometheus } from '../e2e/prometheus.js';
 
 const PASSWORD = 'canary-prometheus-password-7c2d';
 
@@ -23,12 +23,13 @@ async function eventually<T>(check: () => Promise<T | undefined>, what: string, 
 }
 
 // Against the real thing: the JSON shape, relabelled targets and Prometheus's own basic auth (--web.config.file).
-describe.skipIf(!hasPrometheus)('reading the active targets of a real Prometheus', () => {
+describe('reading the active targets of a real Prometheus', () => {
   let dir: string;
   let prometheus: RunningPrometheus;
   let closedPort: number;
 
   beforeAll(async () => {
+    if (!hasPrometheus) throw new Error(`${PROMETHEUS_BIN} is missing: install Debian's prometheus package`);
     dir = await mkdtemp(path.join(tmpdir(), 'sidecar-realprom-'));
     closedPort = await freePort();
     await writeFile(path.join(dir, 'web.yml'), `basic_auth_users:\n  sidecar: ${bcrypt.hashSync(PASSWORD, 4)}\n`);
