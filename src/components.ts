@@ -2,12 +2,16 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Environment } from './kubernetes/in-cluster.js';
+import { RbacChecker } from './kubernetes/rbac.js';
 import type { Component } from './runtime.js';
 import type { StatusSources } from './status/types.js';
 
 export interface ComponentContext {
   registry: Registry;
   logger: Logger;
+  /** The process environment (main passes process.env): tells whether we run in a Kubernetes cluster. */
+  env?: Environment;
 }
 
 export interface Wiring {
@@ -16,6 +20,7 @@ export interface Wiring {
   status: StatusSources;
 }
 
-export function createComponents(_ctx: ComponentContext): Wiring {
-  return { components: [], routers: [], status: { targets: () => [], credentials: () => [] } };
+export function createComponents(ctx: ComponentContext): Wiring {
+  const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env: ctx.env ?? {} });
+  return { components: [rbac], routers: [], status: { targets: () => [], credentials: () => [] } };
 }

@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(options.logLevel, options.logFormat);
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
-  const wiring = createComponents({ registry, logger });
+  const wiring = createComponents({ registry, logger, env: process.env });
   const runtime = new Runtime({ load: () => loadConfigFile(options.configFile), components: wiring.components, metrics, logger });
 
   const first = await runtime.reload();

@@ -8,8 +8,13 @@ export interface NamedFile {
   usedBy: string;
 }
 
+export interface NamedFilesContext {
+  /** The service-account token the RBAC checks use, when they run (see kubernetesTokenFile in src/kubernetes). */
+  kubernetesTokenFile?: string | undefined;
+}
+
 /** Every credential, TLS and header file a config names, with the field that names it. */
-export function filesNamedBy(config: Config): NamedFile[] {
+export function filesNamedBy(config: Config, context: NamedFilesContext = {}): NamedFile[] {
   const files: NamedFile[] = [];
   const add = (path: string | undefined, usedBy: string) => {
     if (path !== undefined) files.push({ path, usedBy });
@@ -29,6 +34,7 @@ export function filesNamedBy(config: Config): NamedFile[] {
   });
   config.credential_files.forEach((entry, i) => add(entry.path, `credential_files[${i}]`));
   if (config.prometheus?.config_file) add(config.prometheus.config_file, 'prometheus.config_file');
+  add(context.kubernetesTokenFile, 'kubernetes.rbac_checks (service-account token)');
   return files;
 }
 
