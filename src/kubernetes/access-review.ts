@@ -67,7 +67,9 @@ export async function reviewAccess(check: RbacCheck, req: ReviewRequest): Promis
     return { ok: false, error: describeRequestError(err, timeout.aborted) };
   }
   if (statusCode !== 201 && statusCode !== 200) {
-    return { ok: false, error: `server returned HTTP status ${statusCode} ${statusText(statusCode)}${apiMessage(text)}` };
+    // The API server's message is quoted, but never the token, should a proxy on the way echo it back.
+    const message = req.token === '' ? apiMessage(text) : apiMessage(text).replaceAll(req.token, '<secret>');
+    return { ok: false, error: `server returned HTTP status ${statusCode} ${statusText(statusCode)}${message}` };
   }
   let json: unknown;
   try {

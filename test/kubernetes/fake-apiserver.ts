@@ -32,7 +32,8 @@ export type Mode =
   | 'allowed-as-string'
   | 'huge' // megabytes of JSON
   | 'status-500'
-  | 'reset'; // the connection dies mid-answer
+  | 'reset' // the connection dies mid-answer
+  | 'echo-token'; // a 403 whose message quotes the Authorization header
 
 export interface ResourceAttributes {
   verb?: string;
@@ -79,6 +80,11 @@ export async function startFakeApiServer(cert: TestCert, acceptedToken: string):
       const attrs = body.spec.resourceAttributes;
       state.reviews.push(attrs);
       switch (state.mode) {
+        case 'echo-token':
+          res.writeHead(403, { 'content-type': 'application/json' }).end(
+            JSON.stringify({ kind: 'Status', message: `forbidden: request with header Bearer ${token} denied`, code: 403 }),
+          );
+          return;
         case 'slow':
           return; // never answers
         case 'html':

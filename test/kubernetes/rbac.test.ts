@@ -189,6 +189,14 @@ describe('RBAC checks against the in-cluster API server', () => {
     expect(everything).not.toContain('CANARY');
   });
 
+  it('never repeats the token when an answer quotes it', async () => {
+    const s = setup();
+    api.mode = 'echo-token';
+    await s.apply('  rbac_checks: [ { verb: get, resource: pods } ]');
+    expect(s.checker.status().lastError).toBe('server returned HTTP status 403 Forbidden: forbidden: request with header Bearer <secret> denied');
+    expect(`${s.logs.join('')}${await s.registry.metrics()}`).not.toContain('CANARY');
+  });
+
   it('keeps the last answers while the API server cannot be asked, and says so', async () => {
     api.allowed = new Set(['get pods']);
     const s = setup();
