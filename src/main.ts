@@ -7,6 +7,7 @@ import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
 import { loadConfigFile } from './config/load.js';
+import { startDemo, type Demo } from './demo/demo.js';
 import { createLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
@@ -28,12 +29,18 @@ async function main(argv: string[]): Promise<number> {
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
   const wiring = createComponents({ registry, logger, env: process.env });
-  const runtime = new Runtime({ load: () => loadConfigFile(options.configFile), components: wiring.components, metrics, logger });
+  const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
+  const configFile = demo?.configFile ?? options.configFile;
+  const runtime = new Runtime({ load: () => loadConfigFile(configFile), components: wiring.components, metrics, logger });
+  const stopAll = async () => {
+    await runtime.stop();
+    await demo?.stop();
+  };
 
   const first = await runtime.reload();
   if (!first.ok) {
     process.stderr.write(`error: ${first.error.message}\n`);
-    await runtime.stop();
+    await stopAll();
     return 1;
   }
 
@@ -45,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`error: cannot listen on ${formatAddress(options)}: ${e.code ?? e.message}\n`);
-    await runtime.stop();
+    await stopAll();
     return 1;
   }
   const address = server.address() as AddressInfo;
@@ -62,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
       force.unref();
       server.close(() => resolve(0));
       server.closeIdleConnections();
-      void runtime.stop();
+      void stopAll();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
