@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(options.logLevel, options.logFormat);
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
-  const wiring = createComponents({ registry, logger });
+  const wiring = createComponents({ registry, logger, env: process.env });
   const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;
   const runtime = new Runtime({ load: () => loadConfigFile(configFile), components: wiring.components, metrics, logger });
