@@ -80,18 +80,30 @@ const tlsServerSchema = strict({
   client_allowed_sans: z.array(z.string()).optional(),
   min_version: tlsVersion.optional(),
   max_version: tlsVersion.optional(),
-  cipher_suites: z.array(z.enum(Object.keys(CIPHER_SUITES) as [string, ...string[]])).optional(),
+  cipher_suites: z
+    .array(
+      z.string().refine((name) => name in CIPHER_SUITES, {
+        message: "unknown cipher suite: use Go's crypto/tls names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      }),
+    )
+    .optional(),
   prefer_server_cipher_suites: z.boolean().optional(),
   curve_preferences: z.array(z.enum(Object.keys(CURVES) as [string, ...string[]])).optional(),
 });
 
-const headersSchema = strict(
+const headersSchema = z.strictObject(
   Object.fromEntries(
     Object.entries(HEADER_VALUES).map(([name, values]) => [
       name,
       values ? z.enum(values as [string, ...string[]]).optional() : z.string().optional(),
     ]),
   ),
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `HTTP header "${issue.keys[0] ?? ''}" can not be configured (allowed: ${Object.keys(HEADER_VALUES).join(', ')})`
+        : undefined,
+  },
 );
 
 const webConfigSchema = strict({
