@@ -107,9 +107,9 @@ function filterNav(data: StatusData): Html {
   // Every result with targets, plus any result asked for, so the active filter is always visible.
   const shown = [...PROBE_RESULTS, 'pending' as const].filter((r) => data.resultCounts[r] > 0 || data.filter.includes(r));
   return html`<nav class="filter" aria-label="Filter targets by result">
-<a href="?" ${attr('aria-current', current([]))}>all (${all})</a>
+<a href="?"${attr('aria-current', current([]))}>all (${all})</a>
 ${shown.map(
-  (r) => html`<a href="?result=${r}" class="f-${r}" ${attr('aria-current', current([r]))} title="${RESULT_HINTS[r]}"><span class="badge r-${r}">${r}</span> ${data.resultCounts[r]}</a>
+  (r) => html`<a href="?result=${r}" class="f-${r}"${attr('aria-current', current([r]))} title="${RESULT_HINTS[r]}"><span class="badge r-${r}">${r}</span> ${data.resultCounts[r]}</a>
 `,
 )}</nav>`;
 }
@@ -210,5 +210,5 @@ function credentialRow(c: CredentialFileView): Html {
 }
 
 function attr(name: string, value: string | undefined): Html | string {
-  return value === undefined ? '' : html`${new Html(name)}="${value}"`;
+  return value === undefined ? '' : html` ${new Html(name)}="${value}"`;
 }
