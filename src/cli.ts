@@ -58,6 +58,7 @@ function buildCommand(): Command {
     .version(VERSION, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')
     .allowExcessArguments(false)
+    .configureHelp({ helpWidth: 140 })
     .exitOverride();
 }
 
@@ -84,7 +85,9 @@ export function parseCli(argv: string[]): CliOutcome {
     command.parse(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      return { kind: 'exit', code: err.exitCode, stdout, stderr: stderr.replace(/\n+$/, '\n') };
+      // Commander puts its suggestion on a second line; a user error is one line.
+      const oneLine = stderr.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').replace(/\n+$/, '\n');
+      return { kind: 'exit', code: err.exitCode, stdout, stderr: oneLine };
     }
     throw err;
   }

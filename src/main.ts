@@ -6,6 +6,7 @@ import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { startDemo, type Demo } from './demo/demo.js';
 import { createLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
@@ -41,19 +42,25 @@ async function main(argv: string[]): Promise<number> {
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
   const wiring = createComponents({ registry, logger });
-  const runtime = new Runtime({ load: () => loadConfigFile(options.configFile), components: wiring.components, metrics, logger });
+  const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
+  const configFile = demo?.configFile ?? options.configFile;
+  const runtime = new Runtime({ load: () => loadConfigFile(configFile), components: wiring.components, metrics, logger });
+  const stopAll = async () => {
+    await runtime.stop();
+    await demo?.stop();
+  };
 
   const first = await runtime.reload();
   if (!first.ok) {
     process.stderr.write(`error: ${first.error.message}\n`);
-    await runtime.stop();
+    await stopAll();
     return 1;
   }
 
   logger.info({ version: VERSION, nodejs: process.version }, 'Started scrape-auth-exporter');
   const statusRouter = createStatusRouter({
     sources: wiring.status,
-    config: () => ({ file: options.configFile, ...runtime.reloadState() }),
+    config: () => ({ file: configFile, ...runtime.reloadState() }),
     telemetryPath: options.telemetryPath,
     version: VERSION,
   });
@@ -66,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`error: cannot listen on ${formatAddress(options)}: ${e.code ?? e.message}\n`);
-    await runtime.stop();
+    await stopAll();
     return 1;
   }
   const shown = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -84,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
       const force = setTimeout(() => resolve(0), SHUTDOWN_GRACE_MS);
       force.unref();
       void server.close().then(() => resolve(0));
-      void runtime.stop();
+      void stopAll();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));

@@ -157,6 +157,9 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     if (issue.input === undefined) return `missing required field (expected ${article(issue.expected)})`;
     return `expected ${article(issue.expected)}, got ${got}`;
   }
+  if (issue.code === 'invalid_key') {
+    return issue.issues[0]?.message ?? 'invalid key';
+  }
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(issue.input)}`;
   }

@@ -16,9 +16,9 @@ export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 }
 
 export function unknownKeyMessage(key: string, known: string[]): string {
-  // A truncated key ("client_auth") means the longer key it starts, before any merely close one ("client_ca").
-  const extended = key.length >= 4 ? known.find((k) => k.startsWith(key)) : undefined;
-  const suggestion = extended ?? (known.length > 0 ? closest(key, known) : undefined);
+  // A known key that starts with what was typed ("config" → "config_file") beats a merely close one.
+  const prefixed = known.find((k) => k.startsWith(key));
+  const suggestion = prefixed ?? (known.length > 0 ? closest(key, known) : undefined);
   const near = suggestion !== undefined && similar(key, suggestion);
   return near ? `unknown field "${key}", did you mean "${suggestion}"?` : `unknown field "${key}"`;
 }
