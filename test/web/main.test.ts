@@ -68,8 +68,8 @@ describe('the exporter with TLS and basic auth', () => {
     expect(await exporter?.stop()).toBe(0);
   });
 
-  it('logs that TLS is enabled', () => {
-    expect(exporter.output()).toMatch(/msg="TLS is enabled\." http2=false address=127\.0\.0\.1:\d+/);
+  it('logs that TLS is enabled', async () => {
+    await expect.poll(() => exporter.output()).toMatch(/msg="TLS is enabled\." http2=false address=127\.0\.0\.1:\d+/);
   });
 
   it('answers nothing over plain HTTP', async () => {
