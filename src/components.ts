@@ -3,6 +3,8 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { CredentialWatcher } from './credentials/watcher.js';
+import { kubernetesTokenFile, type Environment } from './kubernetes/in-cluster.js';
+import { RbacChecker } from './kubernetes/rbac.js';
 import { ProbeComponent, type ProbeComponentOptions } from './probe/component.js';
 import { createProbeRouter } from './probe/router.js';
 import type { Component } from './runtime.js';
@@ -18,6 +20,8 @@ export interface ComponentContext {
   requestReload?: () => void;
   /** Edges the probe component takes from tests and the demo (clock, timers, DNS lookup). */
   probes?: Omit<ProbeComponentOptions, 'registry' | 'logger'>;
+  /** The process environment (main passes process.env): tells whether we run in a Kubernetes cluster. */
+  env?: Environment;
 }
 
 export interface Wiring {
@@ -26,15 +30,23 @@ export interface Wiring {
   status: StatusSources;
   probes: ProbeComponent;
   credentials: CredentialWatcher;
+  rbac: RbacChecker;
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
+  const env = ctx.env ?? {};
   const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, ...ctx.probes });
-  const credentials = new CredentialWatcher({ registry: ctx.registry, logger: ctx.logger });
+  const credentials = new CredentialWatcher({
+    registry: ctx.registry,
+    logger: ctx.logger,
+    namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env) }),
+  });
+  const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env });
   // Order matters: the probe engine takes the new jobs before the sync hands it Prometheus's targets for them.
   const components: Component[] = [
     credentials,
     probes,
+    rbac,
     new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload ?? (() => undefined) }),
     new PrometheusImportStatus(ctx.registry),
     new PrometheusTargetSync({ sink: probes, registry: ctx.registry, logger: ctx.logger }),
@@ -45,5 +57,6 @@ export function createComponents(ctx: ComponentContext): Wiring {
     status: { targets: () => probes.targets(), credentials: () => credentials.status() },
     probes,
     credentials,
+    rbac,
   };
 }

@@ -17,8 +17,13 @@ export interface NamedFile {
   labels?: Record<string, string>;
 }
 
+export interface NamedFilesContext {
+  /** The service-account token the RBAC checks use, when they run (see kubernetesTokenFile in src/kubernetes). */
+  kubernetesTokenFile?: string | undefined;
+}
+
 /** Every credential, TLS and header file a config names, with the field that names it. */
-export function filesNamedBy(config: Config): NamedFile[] {
+export function filesNamedBy(config: Config, context: NamedFilesContext = {}): NamedFile[] {
   const files: NamedFile[] = [];
   const fromClient = (http: Partial<HttpClientConfig>, at: (field: string) => string, job: string | undefined) => {
     const add = (path: string | undefined, field: string, usage: CredentialUsage) => {
@@ -45,6 +50,9 @@ export function filesNamedBy(config: Config): NamedFile[] {
     // The credentials this exporter itself uses to ask Prometheus for its targets.
     fromClient(config.prometheus, (field) => `prometheus.${field}`, undefined);
     if (config.prometheus.config_file) files.push({ path: config.prometheus.config_file, usedBy: 'prometheus.config_file' });
+  }
+  if (context.kubernetesTokenFile !== undefined) {
+    files.push({ path: context.kubernetesTokenFile, usedBy: 'kubernetes.rbac_checks (service-account token)' });
   }
   return files;
 }

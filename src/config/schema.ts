@@ -5,7 +5,7 @@ import { parseDuration } from './duration.js';
 import { Secret } from './secret.js';
 
 /** A mapping that rejects unknown keys, naming the closest known one. */
-function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) => {

@@ -1,6 +1,6 @@
 // Turns a config into the set of credential files to watch, their labels and uses, and the cert/key pairs to match.
 import path from 'node:path';
-import { filesNamedBy, type CredentialUsage } from '../config/check.js';
+import { filesNamedBy, type CredentialUsage, type NamedFilesContext } from '../config/check.js';
 import type { Config } from '../config/schema.js';
 import { inspectCredential, type Inspection } from './inspect.js';
 
@@ -30,11 +30,11 @@ export interface CredentialPlan {
   pairs: CertKeyPair[];
 }
 
-export function planCredentials(config: Config): CredentialPlan {
+export function planCredentials(config: Config, context: NamedFilesContext = {}): CredentialPlan {
   const files = new Map<string, PlannedFile>();
-  for (const named of filesNamedBy(config)) {
+  for (const named of filesNamedBy(config, context)) {
     // prometheus.config_file is watched by the sidecar importer; it is no credential.
-    if (named.usage === undefined && !named.usedBy.startsWith('credential_files[')) continue;
+    if (named.usedBy === 'prometheus.config_file') continue;
     const key = path.resolve(named.path);
     let planned = files.get(key);
     if (!planned) {

@@ -10,6 +10,8 @@ import type { CredentialFileStatus } from '../status/types.js';
 import { publicKeysMatch } from './inspect.js';
 import { registerCredentialMetrics } from './metrics.js';
 import { nodeObserverFs, observeFile, type ObserverFs } from './observe.js';
+import type { Config } from '../config/schema.js';
+import type { NamedFilesContext } from '../config/check.js';
 import { planCredentials, type CertKeyPair, type FileUse, type KeyMaterial } from './plan.js';
 import { advance, initialState, type FileState } from './state.js';
 
@@ -54,6 +56,8 @@ export interface CredentialWatcherOptions {
   concurrency?: number;
   /** False: no file system watch, only the poll (and pollNow()). */
   watch?: boolean;
+  /** Files named outside the config proper, e.g. the service-account token the RBAC checks use. */
+  namedFiles?: (config: Config) => NamedFilesContext;
 }
 
 interface Entry {
@@ -108,7 +112,7 @@ export class CredentialWatcher implements Component {
 
   async apply(loaded: LoadedConfig): Promise<void> {
     if (this.stopped) return;
-    const plan = planCredentials(loaded.config);
+    const plan = planCredentials(loaded.config, this.options.namedFiles?.(loaded.config));
     for (const [file, entry] of this.entries) {
       if (plan.files.has(file)) continue;
       // No longer named: its series disappear with it.
