@@ -41,6 +41,10 @@ export function createComponents(ctx: ComponentContext): Wiring {
     logger: ctx.logger,
     namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env) }),
   });
+  // A rotated credential is probed at once, so our verdict changes before Prometheus's next scrape does.
+  credentials.subscribe((event) => {
+    if (event.contentChanged) probes.probeUsersOf(event.path);
+  });
   const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env });
   // Order matters: the probe engine takes the new jobs before the sync hands it Prometheus's targets for them.
   const components: Component[] = [

@@ -1,6 +1,7 @@
 // The probe component: keeps the target set from config, file SD and discovery, schedules probes, holds results.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { filesNamedBy } from '../config/check.js';
 import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
 import type { Component } from '../runtime.js';
@@ -38,6 +39,7 @@ export class ProbeComponent implements Component {
   private jobs = new Map<string, ScrapeConfig>();
   private readonly externalJobs = new Map<string, ScrapeConfig[]>();
   private global: GlobalConfig | undefined;
+  private config: Config | undefined;
   private fileSds = new Map<string, FileSd[]>();
   private readonly discovered = new Map<string, DiscoveredTarget[]>();
   private readonly scheduler: Scheduler;
@@ -57,6 +59,7 @@ export class ProbeComponent implements Component {
 
   async apply(loaded: LoadedConfig): Promise<void> {
     const config = loaded.config;
+    this.config = config;
     this.global = config.global;
     this.jobs = new Map(config.scrape_configs.map((j) => [j.job_name, j]));
     this.scheduler.setMaxConcurrent(config.global.max_concurrent_probes);
@@ -211,6 +214,20 @@ export class ProbeComponent implements Component {
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
       ...extra,
     });
+  }
+
+  /**
+   * Probes every target of the jobs that use `path` now, not at their next slot: called when a credential
+   * file's content changed, so a rotation shows in the probe metrics at once (Prometheus only sees it at its
+   * next scrape). Returns how many targets were queued.
+   */
+  probeUsersOf(path: string): number {
+    if (!this.config) return 0;
+    const jobs = new Set(filesNamedBy(this.config).flatMap((f) => (f.path === path && f.job !== undefined ? [f.job] : [])));
+    if (jobs.size === 0) return 0;
+    const keys = [...this.states].flatMap(([key, state]) => (jobs.has(state.target.job) ? [key] : []));
+    this.scheduler.runSoon(keys);
+    return keys.length;
   }
 
   /** For the status page and /api/v1/status. */

@@ -28,6 +28,8 @@ interface Entry {
   timer: unknown;
   /** Queued or running: a probe still busy when its next slot comes is not started twice. */
   busy: boolean;
+  /** runSoon() came while it ran (perhaps with the old credential): run once more when it finishes. */
+  again?: boolean;
 }
 
 /** A stable spot in [0, interval) for a key, so targets spread over the interval and keep their slot across reloads. */
@@ -117,9 +119,33 @@ export class Scheduler {
         .finally(() => {
           this.running--;
           entry.busy = false;
+          if (entry.again && !this.stopped && this.entries.get(entry.task.key) === entry) {
+            entry.again = false;
+            entry.busy = true;
+            this.queue.push(entry);
+          }
           this.drain();
         });
     }
+  }
+
+  /**
+   * Runs these tasks as soon as the concurrency limit allows, outside their slot (a credential they use just
+   * rotated), keeping their regular slots. A task already running runs once more after it finishes.
+   */
+  runSoon(keys: Iterable<string>): void {
+    if (this.stopped) return;
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (!entry) continue;
+      if (entry.busy) {
+        if (!this.queue.includes(entry)) entry.again = true;
+        continue;
+      }
+      entry.busy = true;
+      this.queue.push(entry);
+    }
+    this.drain();
   }
 
   stop(): void {

@@ -76,14 +76,17 @@ scrape_configs:
 `,
     );
     prometheus = await startPrometheus(path.join(dir, 'prometheus.yml'), dir);
+    // Prometheus hands discovered targets to its scrapers only every 5 s: start the exporter once they are
+    // active, so its first read of /api/v1/targets finds them.
+    await waitFor(async () => (await prometheus!.activeTargets()).length === 5, 'Prometheus to activate its five targets', 20_000, 100);
     await writeFile(
       path.join(dir, 'scrape-auth.yml'),
-      // Probing every 250 ms against Prometheus's 1 s is the sidecar's lead: it sees a rotation first.
-      `global: { probe_interval: 1s, probe_timeout: 1s }
+      // Five times less often than Prometheus scrapes: our lead on a rotation comes from probing the moment a
+      // credential file changes, not from probing more often.
+      `global: { probe_interval: 5s, probe_timeout: 1s }
 prometheus:
   config_file: prometheus.yml
   url: ${prometheus.url}
-  probe: { interval: 250ms }
 `,
     );
     exporter = await startExporter([`--config.file=${path.join(dir, 'scrape-auth.yml')}`, '--log.level=debug']);
