@@ -10,6 +10,9 @@ export interface Pki {
   caFile: string;
   serverCertFile: string;
   serverKeyFile: string;
+  /** A client certificate signed by the same CA, for mTLS. */
+  clientCertFile: string;
+  clientKeyFile: string;
 }
 
 /** A CA and a server certificate for 127.0.0.1, made with the openssl CLI. */
@@ -20,7 +23,16 @@ export function makePki(dir: string): Pki {
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr'));
   writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file('server.ext'), '-out', file('server.pem'));
-  return { caFile: file('ca.pem'), serverCertFile: file('server.pem'), serverKeyFile: file('server.key') };
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=scrape-auth-exporter', '-keyout', file('client.key'), '-out', file('client.csr'));
+  writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl('x509', '-req', '-in', file('client.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file('client.ext'), '-out', file('client.pem'));
+  return {
+    caFile: file('ca.pem'),
+    serverCertFile: file('server.pem'),
+    serverKeyFile: file('server.key'),
+    clientCertFile: file('client.pem'),
+    clientKeyFile: file('client.key'),
+  };
 }
 
 const EXPOSITION = '# HELP e2e_up A test metric.\n# TYPE e2e_up gauge\ne2e_up 1\n';
