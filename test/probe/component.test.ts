@@ -307,13 +307,16 @@ scrape_configs:
     const h = await harness();
     await h.apply(config(path.join(h.dir, 'token')));
     const s = await serve(h);
-    const slow = s.get(`/probe?target=127.0.0.1:${tarpit.port}&module=slow`);
+    let slowDone = false;
+    const slow = s.get(`/probe?target=127.0.0.1:${tarpit.port}&module=slow`).finally(() => (slowDone = true));
     const quick = await s.get('/metrics');
     expect(quick.status).toBe(200);
-    expect(quick.ms).toBeLessThan(300);
+    // /metrics is answered while the probe is still waiting on the tarpit: no time bound, an ordering.
+    expect(slowDone).toBe(false);
     const r = await slow;
     expect(r.body).toContain(`scrape_auth_probe_result{scrape_job="slow",scrape_instance="127.0.0.1:${tarpit.port}",result="timeout"} 1`);
-    expect(r.ms).toBeLessThan(2500);
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+    expect(r.ms).toBeLessThan(10_000);
   });
 
   it('never shows a secret: not in metrics, debug logs, /probe?debug=true, the status page data or errors', async () => {

@@ -187,7 +187,8 @@ prometheus: { config_file: prometheus.yml, url: "${prometheus.url}" }
     const started = Date.now();
     await sync.apply(await load('  probe: { interval: 2s, timeout: 300ms }\n'));
     await sync.syncNow();
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Far below what a hang would take; loose enough for a loaded CI machine.
+    expect(Date.now() - started).toBeLessThan(8000);
     expect(logLines.join('')).toMatch(/context deadline exceeded/);
     expect(await metric('scrape_auth_prometheus_sync_success')).toEqual([expect.objectContaining({ value: 0 })]);
     expect(sink.calls).toEqual([]);
@@ -201,7 +202,8 @@ prometheus: { config_file: prometheus.yml, url: "${prometheus.url}" }
     const started = Date.now();
     await sync.stop();
     await pending;
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The request's own timeout is 30 s: anything near it means stop() did not abort it.
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('keeps the path of a Prometheus served under a prefix (--web.route-prefix)', async () => {
