@@ -27,7 +27,7 @@ export async function saturated(server, who, kind, concurrency, targets, profile
   const api = probeApi[who];
   const load = (maxRequests, maxMs) =>
     closedLoop({ origin: server.origin, path: () => api.path(kind, '127.0.0.1', targets.ports[kind]), ok: api.ok, concurrency, maxRequests, maxMs });
-  await load(profile.warmupRequests, profile.saturatedMs);
+  await load(profile.warmupRequests, profile.warmupMs);
   const before = { cpu: cpuSeconds(server.pid), counts: await targets.counts() };
   const run = await load(profile.saturatedRequests, profile.saturatedMs);
   const cpu = cpuSeconds(server.pid) - before.cpu;
