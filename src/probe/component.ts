@@ -1,0 +1,245 @@
+// The probe component: keeps the target set from config, file SD and discovery, schedules probes, holds results.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { LoadedConfig } from '../config/load.js';
+import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
+import type { Component } from '../runtime.js';
+import type { TargetStatus } from '../status/types.js';
+import type { LookupFn } from './connect.js';
+import { FileSd } from './file-sd.js';
+import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
+import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
+import { realTimers, Scheduler, type Timers } from './scheduler.js';
+import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
+import { SecureContextCache } from './tls-context.js';
+
+export type ProbeFn = (target: ProbeTarget, job: ProbeJob, deps: ProbeDeps) => Promise<ProbeResult>;
+
+export interface ProbeComponentOptions {
+  registry: Registry;
+  logger: Logger;
+  now?: () => number;
+  timers?: Timers;
+  probe?: ProbeFn;
+  lookup?: LookupFn;
+  /** Watch file SD directories (default true). */
+  watchFiles?: boolean;
+}
+
+export interface DiscoveredTarget {
+  job: string;
+  url: string;
+  labels: Record<string, string>;
+}
+
+export class ProbeComponent implements Component {
+  readonly name = 'probes';
+  private readonly states = new Map<string, TargetState>();
+  private jobs = new Map<string, ScrapeConfig>();
+  private readonly externalJobs = new Map<string, ScrapeConfig[]>();
+  private global: GlobalConfig | undefined;
+  private fileSds = new Map<string, FileSd[]>();
+  private readonly discovered = new Map<string, DiscoveredTarget[]>();
+  private readonly scheduler: Scheduler;
+  private readonly tlsContexts = new SecureContextCache();
+  private readonly probeFn: ProbeFn;
+  private readonly now: () => number;
+  private readonly timers: Timers;
+  private readonly warnedJobs = new Set<string>();
+
+  constructor(private readonly options: ProbeComponentOptions) {
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? realTimers;
+    this.probeFn = options.probe ?? realProbe;
+    this.scheduler = new Scheduler(this.now, this.timers, 64);
+    registerProbeMetrics(options.registry, () => this.states.values());
+  }
+
+  async apply(loaded: LoadedConfig): Promise<void> {
+    const config = loaded.config;
+    this.global = config.global;
+    this.jobs = new Map(config.scrape_configs.map((j) => [j.job_name, j]));
+    this.scheduler.setMaxConcurrent(config.global.max_concurrent_probes);
+    await this.restartFileSd(config);
+    this.recompute();
+  }
+
+  /** The job a name refers to: the config's own, else one a sidecar source imported. */
+  job(name: string): ScrapeConfig | undefined {
+    const own = this.jobs.get(name);
+    if (own) return own;
+    for (const jobs of this.externalJobs.values()) {
+      const found = jobs.find((j) => j.job_name === name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  get globalConfig(): GlobalConfig | undefined {
+    return this.global;
+  }
+
+  /** Jobs imported from elsewhere (e.g. Prometheus's own config in sidecar mode), replacing that source's previous set. */
+  setExternalJobs(source: string, jobs: ScrapeConfig[]): void {
+    this.externalJobs.set(source, jobs);
+    this.recompute();
+  }
+
+  /**
+   * Targets discovered elsewhere (e.g. Prometheus's /api/v1/targets), replacing that source's previous set: each URL
+   * is probed with its job's authentication. Targets of a job this exporter does not know are skipped.
+   */
+  setDiscoveredTargets(source: string, targets: DiscoveredTarget[]): void {
+    this.discovered.set(source, targets);
+    this.recompute();
+  }
+
+  private async restartFileSd(config: Config): Promise<void> {
+    const old = this.fileSds;
+    this.fileSds = new Map();
+    await Promise.all([...old.values()].flat().map((sd) => sd.stop()));
+    for (const job of config.scrape_configs) {
+      const sds = job.file_sd_configs.map(
+        (block) =>
+          new FileSd({
+            patterns: block.files,
+            refreshIntervalMs: block.refresh_interval,
+            onChange: () => this.recompute(),
+            logger: this.options.logger.child({ scrape_job: job.job_name }),
+            timers: this.timers,
+            watch: this.options.watchFiles !== false,
+          }),
+      );
+      await Promise.all(sds.map((sd) => sd.start()));
+      if (sds.length > 0) this.fileSds.set(job.job_name, sds);
+    }
+  }
+
+  /** Rebuilds the target set; unchanged targets keep their results and counters, removed ones vanish. */
+  private recompute(): void {
+    const wanted = new Map<string, { target: ProbeTarget; job: ScrapeConfig }>();
+    const add = (job: ScrapeConfig, targets: ProbeTarget[]) => {
+      for (const target of targets) wanted.set(targetKey(target), { target, job });
+    };
+    const logInvalid = (job: string, invalid: string[]) => {
+      if (invalid.length > 0) this.options.logger.warn({ scrape_job: job, targets: invalid.join(',') }, 'Skipping targets that make no valid URL');
+    };
+    for (const job of this.jobs.values()) {
+      if (job.oauth2 !== undefined) {
+        // Probing without the token Prometheus would fetch would report a 401 that Prometheus never sees.
+        if (!this.warnedJobs.has(job.job_name)) this.options.logger.warn({ scrape_job: job.job_name }, 'Jobs using oauth2 are not probed');
+        this.warnedJobs.add(job.job_name);
+        continue;
+      }
+      for (const group of job.static_configs) {
+        const built = targetsFromGroup(job, group);
+        logInvalid(job.job_name, built.invalid);
+        add(job, built.targets);
+      }
+      for (const sd of this.fileSds.get(job.job_name) ?? []) {
+        for (const group of sd.groups()) {
+          const built = targetsFromGroup(job, group);
+          logInvalid(job.job_name, built.invalid);
+          add(job, built.targets);
+        }
+      }
+    }
+    for (const targets of this.discovered.values()) {
+      for (const d of targets) {
+        const job = this.job(d.job);
+        if (!job) {
+          if (!this.warnedJobs.has(d.job)) this.options.logger.warn({ scrape_job: d.job }, 'Discovered targets of an unknown job are not probed');
+          this.warnedJobs.add(d.job);
+          continue;
+        }
+        let url: URL;
+        try {
+          url = new URL(d.url);
+        } catch {
+          continue;
+        }
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+        add(job, [{ job: d.job, instance: url.host, url: stripUserinfo(url.href), labels: publicLabels(d.labels) }]);
+      }
+    }
+
+    for (const key of [...this.states.keys()]) if (!wanted.has(key)) this.states.delete(key);
+    for (const [key, { target, job }] of wanted) {
+      const existing = this.states.get(key);
+      const checkUnauthenticated = job.probe?.check_unauthenticated ?? false;
+      if (existing) {
+        existing.target = target;
+        existing.checkUnauthenticated = checkUnauthenticated;
+      } else {
+        this.states.set(key, { target, last: undefined, counts: emptyCounts(), checkUnauthenticated });
+      }
+    }
+    const global = this.global;
+    if (!global) return;
+    this.scheduler.sync(
+      [...wanted].map(([key, { job }]) => ({
+        key,
+        intervalMs: probeTiming(job, global).intervalMs,
+        run: () => this.probeScheduled(key),
+      })),
+    );
+  }
+
+  private async probeScheduled(key: string): Promise<void> {
+    const state = this.states.get(key);
+    const job = state && this.job(state.target.job);
+    if (!state || !job || !this.global) return;
+    const result = await this.probeNow(state.target, job);
+    // The target may have been removed (or replaced) while the probe ran: its result is dropped then.
+    if (this.states.get(key) !== state) return;
+    state.last = result;
+    state.counts[result.result]++;
+    this.options.logger.debug(
+      { scrape_job: state.target.job, instance: state.target.instance, result: result.result, status: result.statusCode, err: result.error, duration_seconds: result.durationSeconds },
+      'Probe finished',
+    );
+  }
+
+  /** One probe with the component's shared edges (lookup, TLS contexts); used by the scheduler and /probe. */
+  probeNow(target: ProbeTarget, job: ScrapeConfig, extra: Partial<ProbeDeps> = {}): Promise<ProbeResult> {
+    const global = this.global;
+    const { timeoutMs } = global ? probeTiming(job, global) : { timeoutMs: job.probe?.timeout ?? job.scrape_timeout ?? 10_000 };
+    return this.probeFn(target, job, {
+      timeoutMs,
+      now: this.now,
+      tlsContexts: this.tlsContexts,
+      ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
+      ...extra,
+    });
+  }
+
+  /** For the status page and /api/v1/status. */
+  targets(): TargetStatus[] {
+    return [...this.states.values()].map(({ target, last }) => ({
+      job: target.job,
+      instance: target.instance,
+      url: target.url,
+      labels: { ...target.labels },
+      result: last?.result,
+      statusCode: last?.statusCode,
+      lastError: last?.error,
+      lastProbeMs: last?.finishedMs,
+      durationSeconds: last?.durationSeconds,
+      authEnforced: last?.unauthenticated?.authEnforced,
+      unauthenticatedStatusCode: last?.unauthenticated?.statusCode,
+      forbidden: last?.result === 'forbidden' ? last.forbidden : undefined,
+      tlsCertExpiryMs: last?.tlsCertExpiryMs,
+    }));
+  }
+
+  /** How many targets are scheduled; for tests and the benchmark. */
+  get targetCount(): number {
+    return this.states.size;
+  }
+
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    await Promise.all([...this.fileSds.values()].flat().map((sd) => sd.stop()));
+    this.fileSds.clear();
+  }
+}

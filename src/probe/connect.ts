@@ -1,0 +1,285 @@
+// Opens one fresh connection for one probe: DNS, TCP, an optional proxy tunnel, TLS with our own verification.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import net from 'node:net';
+import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
+
+/** Resolves a host name to one address; injected so tests never send a DNS query. */
+export type LookupFn = (hostname: string) => Promise<{ address: string; family: number }>;
+
+export const systemLookup: LookupFn = (hostname) => dnsLookup(hostname);
+
+export interface ProxyPlan {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** "Basic …" from the proxy URL's userinfo; sent only to the proxy. */
+  authorization?: string;
+  /** CONNECT through the proxy (https targets); plain http targets are sent to the proxy in absolute form. */
+  tunnel: boolean;
+}
+
+export interface TlsPlan {
+  context: SecureContext;
+  /** The name verified against the certificate: server_name, else the URL's host. */
+  verifyName: string;
+  insecureSkipVerify: boolean;
+}
+
+/** What the connection saw, filled in as it goes; read by the classifier and the debug trace. */
+export interface DialObservation {
+  /** The first error the established socket raised: undici may report only "other side closed" after a TLS alert. */
+  socketError?: Error;
+  remote?: string;
+  local?: string;
+  dnsMs?: number;
+  connectMs?: number;
+  tlsMs?: number;
+  tls?: {
+    protocol: string | null;
+    cipher: string;
+    authorized: boolean;
+    authorizationError?: string;
+    chain: { subject: string; issuer: string; notBeforeMs: number; notAfterMs: number; subjectAltName?: string }[];
+    /** The earliest notAfter of the presented chain, captured before verification so a failure still reports it. */
+    earliestNotAfterMs?: number;
+  };
+}
+
+export interface DialPlan {
+  host: string;
+  port: number;
+  tls?: TlsPlan;
+  proxy?: ProxyPlan;
+  lookup: LookupFn;
+  signal: AbortSignal;
+  observe: DialObservation;
+  clock: () => number;
+}
+
+const MAX_CONNECT_RESPONSE_BYTES = 16 * 1024;
+
+/** Connects as Go's transport would for this URL and proxy setting; rejects with a coded error on any failure. */
+export async function dial(plan: DialPlan): Promise<net.Socket> {
+  const { proxy, signal } = plan;
+  const hop = proxy ? { host: proxy.host, port: proxy.port } : { host: plan.host, port: plan.port };
+  let socket = await tcpConnect(hop.host, hop.port, plan);
+  try {
+    if (proxy?.tls) socket = await tlsHandshake(socket, { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
+    if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy.authorization, signal);
+    if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
+    const established = socket;
+    established.on('error', (err: Error) => {
+      plan.observe.socketError ??= err;
+    });
+    return established;
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}
+
+function aborted(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : Object.assign(new Error('aborted'), { code: 'ABORT_ERR' });
+}
+
+async function tcpConnect(host: string, port: number, plan: DialPlan): Promise<net.Socket> {
+  const bare = host.replace(/^\[|\]$/g, '');
+  let address = bare;
+  if (net.isIP(bare) === 0) {
+    const started = plan.clock();
+    try {
+      address = (await raceAbort(plan.lookup(bare), plan.signal)).address;
+    } catch (err) {
+      if (plan.signal.aborted) throw aborted(plan.signal);
+      const code = (err as { code?: string }).code ?? 'ENOTFOUND';
+      throw Object.assign(new Error(`lookup ${bare} failed: ${code}`), { code, hostname: bare, phase: 'dns', cause: err });
+    }
+    plan.observe.dnsMs = plan.clock() - started;
+  }
+  const remote = net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+  plan.observe.remote = remote;
+  const started = plan.clock();
+  return new Promise<net.Socket>((resolve, reject) => {
+    const socket = net.connect({ host: address, port, noDelay: true });
+    const onAbort = () => {
+      socket.destroy();
+      reject(aborted(plan.signal));
+    };
+    if (plan.signal.aborted) return onAbort();
+    plan.signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => {
+      plan.signal.removeEventListener('abort', onAbort);
+      socket.removeListener('error', onError);
+      plan.observe.connectMs = plan.clock() - started;
+      plan.observe.local = socket.localAddress ? `${net.isIPv6(socket.localAddress) ? `[${socket.localAddress}]` : socket.localAddress}:${socket.localPort}` : undefined;
+      resolve(socket);
+    });
+    const onError = (err: Error) => {
+      plan.signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('error', onError);
+  });
+}
+
+/** A CONNECT request to the proxy; resolves when it answers 200, as Go's transport does for https targets. */
+function connectTunnel(socket: net.Socket, host: string, port: number, authorization: string | undefined, signal: AbortSignal): Promise<void> {
+  const authority = `${net.isIPv6(host.replace(/^\[|\]$/g, '')) && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+  return new Promise<void>((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    const cleanup = () => {
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onAbort = () => fail(aborted(signal));
+    const onError = (err: Error) => fail(err);
+    const onClose = () => fail(Object.assign(new Error('proxy closed the connection'), { code: 'UND_ERR_SOCKET' }));
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buffered.length > MAX_CONNECT_RESPONSE_BYTES) fail(Object.assign(new Error('malformed proxy response'), { code: 'HPE_HEADER_OVERFLOW' }));
+        return;
+      }
+      cleanup();
+      socket.pause();
+      const statusLine = buffered.subarray(0, buffered.indexOf('\r\n')).toString('latin1');
+      const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+      if (!match) return reject(Object.assign(new Error('malformed proxy response'), { code: 'HPE_INVALID_CONSTANT' }));
+      if (match[1] !== '200') {
+        // Go returns the status text of the proxy's answer as the error.
+        return reject(Object.assign(new Error(match[2] ?? match[1]), { code: 'PROBE_PROXY_STATUS', status: Number(match[1]) }));
+      }
+      const rest = buffered.subarray(end + 4);
+      if (rest.length > 0) socket.unshift(rest);
+      resolve();
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.on('data', onData);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, 'User-Agent: Prometheus/scrape-auth-exporter'];
+    if (authorization) lines.push(`Proxy-Authorization: ${authorization}`);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  });
+}
+
+/**
+ * The TLS handshake with `rejectUnauthorized: false`, then Node's own verification result and hostname check
+ * applied by hand: the presented chain is recorded first, so an expired or unknown-CA certificate still
+ * reports its notAfter. No session is offered, so every probe does a full handshake.
+ */
+function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, record: boolean): Promise<TLSSocket> {
+  const name = plan.verifyName.replace(/^\[|\]$/g, '');
+  const started = dialPlan.clock();
+  return new Promise<TLSSocket>((resolve, reject) => {
+    const secure = tls.connect({
+      socket,
+      secureContext: plan.context,
+      // SNI carries host names only (RFC 6066); Node warns when given an IP.
+      ...(net.isIP(name) === 0 ? { servername: name } : {}),
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const onAbort = () => {
+      secure.destroy();
+      reject(aborted(dialPlan.signal));
+    };
+    if (dialPlan.signal.aborted) return onAbort();
+    dialPlan.signal.addEventListener('abort', onAbort, { once: true });
+    const onError = (err: Error) => {
+      dialPlan.signal.removeEventListener('abort', onAbort);
+      secure.destroy();
+      reject(err);
+    };
+    secure.once('error', onError);
+    secure.once('secureConnect', () => {
+      dialPlan.signal.removeEventListener('abort', onAbort);
+      secure.removeListener('error', onError);
+      const peer = secure.getPeerCertificate(true);
+      if (record) {
+        dialPlan.observe.tlsMs = dialPlan.clock() - started;
+        const chain = certChain(peer);
+        const notAfters = chain.map((c) => c.notAfterMs).filter((n) => Number.isFinite(n));
+        dialPlan.observe.tls = {
+          protocol: secure.getProtocol(),
+          cipher: secure.getCipher()?.name ?? '',
+          authorized: secure.authorized,
+          ...(secure.authorizationError ? { authorizationError: String((secure.authorizationError as { code?: string }).code ?? secure.authorizationError) } : {}),
+          chain,
+          ...(notAfters.length > 0 ? { earliestNotAfterMs: Math.min(...notAfters) } : {}),
+        };
+      }
+      if (!plan.insecureSkipVerify) {
+        const failure = verificationError(secure, name, peer);
+        if (failure) {
+          secure.destroy();
+          return reject(failure);
+        }
+      }
+      resolve(secure);
+    });
+  });
+}
+
+function verificationError(secure: TLSSocket, name: string, peer: PeerCertificate): Error | undefined {
+  if (!secure.authorized) {
+    const err = secure.authorizationError as unknown;
+    const code = typeof err === 'string' ? err : ((err as { code?: string })?.code ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    return Object.assign(new Error(`certificate verification failed: ${code}`), { code, cert: peer });
+  }
+  // Go's verification checks IP targets against IP SANs and names against DNS SANs, as checkServerIdentity does.
+  return tls.checkServerIdentity(name, peer) ?? undefined;
+}
+
+function certChain(peer: tls.DetailedPeerCertificate): NonNullable<DialObservation['tls']>['chain'] {
+  const out: NonNullable<DialObservation['tls']>['chain'] = [];
+  const seen = new Set<string>();
+  let cert: tls.DetailedPeerCertificate | undefined = peer;
+  while (cert && Object.keys(cert).length > 0 && !seen.has(cert.fingerprint256) && out.length < 16) {
+    seen.add(cert.fingerprint256);
+    out.push({
+      subject: dn(cert.subject),
+      issuer: dn(cert.issuer),
+      notBeforeMs: Date.parse(cert.valid_from),
+      notAfterMs: Date.parse(cert.valid_to),
+      ...(cert.subjectaltname ? { subjectAltName: cert.subjectaltname } : {}),
+    });
+    cert = cert.issuerCertificate;
+  }
+  return out;
+}
+
+function dn(name: tls.Certificate | undefined): string {
+  if (!name) return '';
+  return Object.entries(name)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+    .join(', ');
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(aborted(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

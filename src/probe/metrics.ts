@@ -1,0 +1,123 @@
+// Writes the probe metrics of SPEC's probe table from the current target state, so removed targets vanish.
+import type { Registry } from 'prom-client';
+import { PROBE_RESULTS, type ProbeResultKind } from '../status/types.js';
+import type { ProbeResult, ProbeTarget } from './probe.js';
+
+export interface TargetState {
+  target: ProbeTarget;
+  last: ProbeResult | undefined;
+  counts: Record<ProbeResultKind, number>;
+  checkUnauthenticated: boolean;
+}
+
+type Labels = Record<string, string>;
+interface Sample {
+  labels: Labels;
+  value: number;
+}
+
+const CACHED = 'Cached: refreshed every probe interval.';
+
+interface Definition {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples(s: TargetState, base: Labels, last: ProbeResult): Sample[];
+}
+
+const DEFINITIONS: Definition[] = [
+  {
+    name: 'scrape_auth_probe_success',
+    help: `1 when the last authenticated probe got a 200 with a metrics exposition. ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => [{ labels: base, value: last.result === 'ok' ? 1 : 0 }],
+  },
+  {
+    name: 'scrape_auth_probe_status_code',
+    help: `HTTP status code of the last probe, 0 when there was no HTTP response. ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => [{ labels: base, value: last.statusCode }],
+  },
+  {
+    name: 'scrape_auth_probe_result',
+    help: `Result of the last probe, one series per possible result with value 1 for the current one. ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => PROBE_RESULTS.map((result) => ({ labels: { ...base, result }, value: last.result === result ? 1 : 0 })),
+  },
+  {
+    name: 'scrape_auth_probes_total',
+    help: 'Probes of the target by result since the target appeared.',
+    type: 'counter',
+    samples: (s, base) => PROBE_RESULTS.map((result) => ({ labels: { ...base, result }, value: s.counts[result] })),
+  },
+  {
+    name: 'scrape_auth_probe_duration_seconds',
+    help: `Duration of the last probe in seconds. ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => [{ labels: base, value: last.durationSeconds }],
+  },
+  {
+    name: 'scrape_auth_probe_timestamp_seconds',
+    help: `Unix time when the last probe finished. ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => [{ labels: base, value: last.finishedMs / 1000 }],
+  },
+  {
+    name: 'scrape_auth_probe_unauthenticated_status_code',
+    help: `With check_unauthenticated: HTTP status code of the same request sent without credentials, 0 when there was no HTTP response. ${CACHED}`,
+    type: 'gauge',
+    samples: (s, base, last) => (s.checkUnauthenticated && last.unauthenticated ? [{ labels: base, value: last.unauthenticated.statusCode }] : []),
+  },
+  {
+    name: 'scrape_auth_probe_auth_enforced',
+    help: `With check_unauthenticated: 1 when a request without credentials is refused, 0 when metrics are served to anyone. ${CACHED}`,
+    type: 'gauge',
+    samples: (s, base, last) =>
+      s.checkUnauthenticated && last.unauthenticated?.authEnforced !== undefined ? [{ labels: base, value: last.unauthenticated.authEnforced ? 1 : 0 }] : [],
+  },
+  {
+    name: 'scrape_auth_probe_tls_cert_expiry_timestamp_seconds',
+    help: `Earliest notAfter of the certificate chain the target presented, as Unix time, also when verification failed. ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => (last.tlsCertExpiryMs !== undefined ? [{ labels: base, value: Math.floor(last.tlsCertExpiryMs / 1000) }] : []),
+  },
+  {
+    name: 'scrape_auth_probe_forbidden_info',
+    help: `1 when the last probe got a 403 whose body names the missing permission (kubelet, kube-rbac-proxy). ${CACHED}`,
+    type: 'gauge',
+    samples: (_s, base, last) => (last.result === 'forbidden' && last.forbidden ? [{ labels: { ...base, ...last.forbidden }, value: 1 }] : []),
+  },
+];
+
+/** The labels every probe series of a target carries. */
+export function baseLabels(target: ProbeTarget): Labels {
+  return { scrape_job: target.job, scrape_instance: target.instance, ...target.labels };
+}
+
+/**
+ * Registers the probe metrics on `registry`, built from `states()` at every scrape. A prom-client Gauge insists on
+ * one label-name set per metric, but targets bring their own labels, so these are plain collectors.
+ */
+export function registerProbeMetrics(registry: Registry, states: () => Iterable<TargetState>): void {
+  for (const def of DEFINITIONS) {
+    const metric = {
+      name: def.name,
+      help: def.help,
+      type: def.type,
+      aggregator: 'sum',
+      get: () => {
+        const values: Sample[] = [];
+        for (const state of states()) {
+          if (!state.last) continue;
+          values.push(...def.samples(state, baseLabels(state.target), state.last));
+        }
+        return Promise.resolve({ name: def.name, help: def.help, type: def.type, aggregator: 'sum', values });
+      },
+    };
+    registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+}
+
+export function emptyCounts(): Record<ProbeResultKind, number> {
+  return Object.fromEntries(PROBE_RESULTS.map((r) => [r, 0])) as Record<ProbeResultKind, number>;
+}

@@ -1,0 +1,385 @@
+// One probe of one target with its job's authentication: a fresh connection, Prometheus's request, a verdict.
+import { createGunzip, constants as zlibConstants } from 'node:zlib';
+import { Client } from 'undici';
+import type { ScrapeConfig } from '../config/schema.js';
+import type { ProbeResultKind } from '../status/types.js';
+import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
+import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
+import { dial, systemLookup, type DialObservation, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
+import { checkExposition } from './exposition.js';
+import { parseForbidden, type ForbiddenInfo } from './forbidden.js';
+import { SecureContextCache } from './tls-context.js';
+
+/** Prometheus 3's Accept header for its default scrape_protocols. */
+export const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1';
+export const USER_AGENT = 'Prometheus/scrape-auth-exporter';
+/** Enough of a body to tell a metrics exposition from a login page; the rest is never read. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Go's http.Client stops after 10 redirects. */
+export const MAX_REDIRECTS = 10;
+
+export interface ProbeTarget {
+  job: string;
+  /** host:port, as Prometheus labels `instance`. */
+  instance: string;
+  /** The scrape URL, without userinfo. */
+  url: string;
+  labels: Record<string, string>;
+}
+
+/** The parts of a job a probe uses: its HTTP client settings and probe block. */
+export type ProbeJob = Pick<ScrapeConfig, 'job_name' | 'follow_redirects' | 'probe'> & Partial<ScrapeConfig>;
+
+export interface ProbeDeps {
+  timeoutMs: number;
+  /** Wall clock, for timestamps and x509 validity messages. */
+  now?: () => number;
+  /** Monotonic milliseconds, for durations. */
+  clock?: () => number;
+  lookup?: LookupFn;
+  tlsContexts?: SecureContextCache;
+  readSecret?: SecretReader;
+  /** Record a trace of every request for /probe?debug=true. */
+  trace?: boolean;
+  maxBodyBytes?: number;
+}
+
+export interface HopTrace {
+  url: string;
+  proxy?: string;
+  requestHeaders: [string, string][];
+  remote?: string;
+  statusCode?: number;
+  responseHeaders?: [string, string][];
+  tls?: DialObservation['tls'];
+  timings: { dnsMs?: number; connectMs?: number; tlsMs?: number; firstByteMs?: number; totalMs: number };
+  error?: string;
+}
+
+export interface AttemptResult {
+  result: ProbeResultKind;
+  statusCode: number;
+  /** As Prometheus writes it; undefined on success. */
+  error: string | undefined;
+  tlsCertExpiryMs: number | undefined;
+  forbidden: ForbiddenInfo | undefined;
+  bodyBytesRead: number;
+  /** Why a 200 is not an exposition. */
+  invalidReason?: string;
+  hops: HopTrace[];
+}
+
+export interface ProbeResult extends AttemptResult {
+  durationSeconds: number;
+  /** Unix milliseconds when the probe finished. */
+  finishedMs: number;
+  /** With probe.check_unauthenticated: the same request with no credentials at all. */
+  unauthenticated: { statusCode: number; authEnforced: boolean | undefined; result: ProbeResultKind; error: string | undefined } | undefined;
+}
+
+const sharedContexts = new SecureContextCache();
+
+/** Probes `target` with `job`'s authentication. Never throws for anything the target or a file does. */
+export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps): Promise<ProbeResult> {
+  const clock = deps.clock ?? (() => performance.now());
+  const now = deps.now ?? Date.now;
+  const started = clock();
+  const main = await attempt(target, job, deps, true);
+  let unauthenticated: ProbeResult['unauthenticated'];
+  if (job.probe?.check_unauthenticated) {
+    const bare = await attempt(target, job, deps, false);
+    main.hops.push(...bare.hops);
+    unauthenticated = { statusCode: bare.statusCode, authEnforced: authEnforced(bare), result: bare.result, error: bare.error };
+  }
+  return { ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated };
+}
+
+/**
+ * Refused (1): a 401 or 403, or a TLS alert because no client certificate came. Served to anyone (0): a 200
+ * with metrics. Anything else says nothing about enforcement.
+ */
+function authEnforced(bare: AttemptResult): boolean | undefined {
+  if (bare.result === 'unauthorized' || bare.result === 'forbidden') return true;
+  if (bare.result === 'ok') return false;
+  if (bare.result === 'tls_error' && bare.error?.includes('remote error: tls:')) return true;
+  return undefined;
+}
+
+/** One request chain (with redirects): authenticated, or with no credentials at all when `withCredentials` is false. */
+async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, withCredentials: boolean): Promise<AttemptResult> {
+  const clock = deps.clock ?? (() => performance.now());
+  const now = deps.now ?? Date.now;
+  const read = deps.readSecret;
+  const out: AttemptResult = { result: 'ok', statusCode: 0, error: undefined, tlsCertExpiryMs: undefined, forbidden: undefined, bodyBytesRead: 0, hops: [] };
+  const url = stripUserinfo(target.url);
+
+  let headers: HeaderEntry[] = [];
+  if (withCredentials) {
+    const resolved = await resolveHeaders(job, read);
+    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}` };
+    headers = resolved.value;
+  } else {
+    headers = (await resolveHeaders({ http_headers: job.http_headers ?? {} }, read).then((r) => (r.ok ? r.value : []))).filter((h) => !h.credential);
+  }
+
+  const controller = new AbortController();
+  const timeoutError = new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
+  const timer = setTimeout(() => controller.abort(timeoutError), deps.timeoutMs);
+  let current = new URL(url);
+  const origin = current;
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const sameHost = current.host === origin.host;
+      const hopHeaders = sameHost ? headers : headers.filter((h) => !h.credential);
+      const hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock);
+      out.hops.push(hop.trace);
+      if (hop.observe.tls?.earliestNotAfterMs !== undefined && out.tlsCertExpiryMs === undefined) out.tlsCertExpiryMs = hop.observe.tls.earliestNotAfterMs;
+      if (!hop.ok) {
+        const ctx: ErrorContext = {
+          url: stripUserinfo(current.href),
+          host: job.tls_config?.server_name ?? current.hostname,
+          ...(hop.observe.remote ? { remote: hop.observe.remote } : {}),
+          ...(hop.observe.local ? { local: hop.observe.local } : {}),
+          ...(hop.proxy ? { proxy: hop.proxy } : {}),
+          ...(hop.observe.tls?.chain[0] ? { cert: hop.observe.tls.chain[0] } : {}),
+          nowMs: now(),
+        };
+        const cause = hop.observe.socketError ?? hop.error;
+        const verdict = controller.signal.aborted ? classifyError(timeoutError, ctx) : classifyError(cause, ctx);
+        hop.trace.error = verdict.message;
+        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes };
+      }
+      out.statusCode = hop.statusCode;
+      out.bodyBytesRead += hop.bodyBytes;
+      const location = hop.location;
+      if (isRedirect(hop.statusCode) && location !== undefined && job.follow_redirects !== false) {
+        if (redirects + 1 >= MAX_REDIRECTS) {
+          const verdict = classifyError(new ProbeError(PROBE_ERROR_CODES.tooManyRedirects, `stopped after ${MAX_REDIRECTS} redirects`), { url: stripUserinfo(current.href), host: current.hostname });
+          return { ...out, result: verdict.result, error: verdict.message };
+        }
+        let next: URL;
+        try {
+          next = new URL(location, current);
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new Error('unsupported protocol scheme');
+        } catch {
+          const message = `Get "${stripUserinfo(current.href)}": failed to follow redirect: unsupported Location`;
+          return { ...out, result: 'http_error', error: message };
+        }
+        current = next;
+        continue;
+      }
+      if (hop.statusCode !== 200) {
+        const verdict = classifyStatus(hop.statusCode);
+        const forbidden = hop.statusCode === 403 && hop.body ? parseForbidden(hop.body) : undefined;
+        return { ...out, result: verdict.result, error: verdict.message, forbidden };
+      }
+      const verdict = checkExposition(hop.contentType, hop.body ?? '', hop.truncated);
+      if (!verdict.ok) {
+        return { ...out, result: 'invalid_response', error: `received a 200 that is not a metrics exposition: ${verdict.reason ?? 'unrecognised body'}`, invalidReason: verdict.reason };
+      }
+      return out;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isRedirect(code: number): boolean {
+  return code === 301 || code === 302 || code === 303 || code === 307 || code === 308;
+}
+
+type HopOutcome =
+  | { ok: true; statusCode: number; location?: string; contentType?: string; body?: string; truncated: boolean; bodyBytes: number; observe: DialObservation; proxy?: string; trace: HopTrace }
+  | { ok: false; error: unknown; statusCode?: number; bodyBytes: number; observe: DialObservation; proxy?: string; trace: HopTrace };
+
+/** One HTTP request on a connection of its own, closed as soon as the status and a bounded body prefix are in. */
+async function request(
+  url: URL,
+  job: ProbeJob,
+  headers: HeaderEntry[],
+  deps: ProbeDeps,
+  withClientCert: boolean,
+  signal: AbortSignal,
+  clock: () => number,
+): Promise<HopOutcome> {
+  const started = clock();
+  const observe: DialObservation = {};
+  const https = url.protocol === 'https:';
+  const port = Number(url.port || (https ? 443 : 80));
+  const proxy = proxyPlan(job, https);
+  const proxyLabel = proxy ? `${proxy.host}:${proxy.port}` : undefined;
+  const timings = (): HopTrace['timings'] => ({ dnsMs: observe.dnsMs, connectMs: observe.connectMs, tlsMs: observe.tlsMs, totalMs: clock() - started });
+
+  const wire: [string, string][] = [
+    ['Accept', PROMETHEUS_ACCEPT],
+    ['Accept-Encoding', 'gzip'],
+    ['User-Agent', USER_AGENT],
+    ['X-Prometheus-Scrape-Timeout-Seconds', String(deps.timeoutMs / 1000)],
+  ];
+  const shown: [string, string][] = [['Host', url.host], ...wire];
+  for (const h of headers) {
+    wire.push([h.name, h.value]);
+    shown.push([h.name, h.secret ? '<secret>' : h.value]);
+  }
+  if (proxy && !proxy.tunnel && proxy.authorization) {
+    wire.push(['Proxy-Authorization', proxy.authorization]);
+    shown.push(['Proxy-Authorization', '<secret>']);
+  }
+  const trace: HopTrace = { url: stripUserinfo(url.href), ...(proxyLabel ? { proxy: proxyLabel } : {}), requestHeaders: deps.trace ? shown : [], timings: { totalMs: 0 } };
+  const fail = (error: unknown, statusCode?: number, bodyBytes = 0): HopOutcome => {
+    trace.timings = timings();
+    trace.remote = observe.remote;
+    if (deps.trace) trace.tls = observe.tls;
+    return { ok: false, error, ...(statusCode !== undefined ? { statusCode } : {}), bodyBytes, observe, ...(proxyLabel ? { proxy: proxyLabel } : {}), trace };
+  };
+
+  let tlsPlan: TlsPlan | undefined;
+  if (https) {
+    const material = await resolveTlsMaterial(job, withClientCert, deps.readSecret);
+    if (!material.ok) return fail(Object.assign(new Error(material.message), { code: PROBE_ERROR_CODES.credentials }));
+    const context = (deps.tlsContexts ?? sharedContexts).get(material.value);
+    if (!context.ok) return fail(context.error);
+    tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify: job.tls_config?.insecure_skip_verify ?? false };
+  }
+
+  const client = new Client(url.origin, {
+    connect: (_opts, callback) => {
+      dial({ host: url.hostname, port, ...(tlsPlan ? { tls: tlsPlan } : {}), ...(proxy ? { proxy } : {}), lookup: deps.lookup ?? systemLookup, signal, observe, clock }).then(
+        (socket) => callback(null, socket),
+        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
+      );
+    },
+    pipelining: 1,
+    // The probe's own deadline (the abort signal) governs; these are only a backstop.
+    headersTimeout: deps.timeoutMs + 1000,
+    bodyTimeout: deps.timeoutMs + 1000,
+    maxHeaderSize: 64 * 1024,
+  });
+  try {
+    // Through a proxy without a tunnel, the request line carries the absolute URL, as Go sends it.
+    const path = proxy && !proxy.tunnel ? url.href : `${url.pathname}${url.search}`;
+    const response = await client.request({ method: 'GET', path, headers: wire.flat(), signal, reset: true });
+    const firstByteMs = clock() - started;
+    const statusCode = response.statusCode;
+    const header = (name: string) => {
+      const v = response.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    let body: string | undefined;
+    let truncated = false;
+    let bodyBytes = 0;
+    // Only a 200 (exposition check) and a 403 (forbidden_info) need the body.
+    if (statusCode === 200 || statusCode === 403) {
+      try {
+        const prefix = await readPrefix(response.body, header('content-encoding'), deps.maxBodyBytes ?? MAX_BODY_BYTES);
+        body = prefix.text;
+        truncated = prefix.truncated;
+        bodyBytes = prefix.bytesRead;
+      } catch (err) {
+        return fail(signal.aborted ? signal.reason : err, statusCode, bodyBytes);
+      }
+    }
+    trace.statusCode = statusCode;
+    trace.timings = { ...timings(), firstByteMs };
+    trace.remote = observe.remote;
+    if (deps.trace) {
+      trace.tls = observe.tls;
+      trace.responseHeaders = Object.entries(response.headers).flatMap(([k, v]) =>
+        (Array.isArray(v) ? v : [v ?? '']).map((value): [string, string] => [k, /^(set-cookie|authorization|proxy-authorization)$/i.test(k) ? '<secret>' : value]),
+      );
+    }
+    const location = header('location');
+    const contentType = header('content-type');
+    return {
+      ok: true,
+      statusCode,
+      ...(location !== undefined ? { location } : {}),
+      ...(contentType !== undefined ? { contentType } : {}),
+      ...(body !== undefined ? { body } : {}),
+      truncated,
+      bodyBytes,
+      observe,
+      ...(proxyLabel ? { proxy: proxyLabel } : {}),
+      trace,
+    };
+  } catch (err) {
+    return fail(err);
+  } finally {
+    // Drop the connection: never reused, never drained (an endless body stops here).
+    client.destroy().catch(() => undefined);
+  }
+}
+
+/** Reads at most `limit` bytes off the wire (and at most `limit` decompressed), then stops. */
+async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): void }, encoding: string | undefined, limit: number): Promise<{ text: string; truncated: boolean; bytesRead: number }> {
+  const raw: Buffer[] = [];
+  let bytesRead = 0;
+  let truncated = false;
+  for await (const chunk of body) {
+    const room = limit - bytesRead;
+    raw.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    bytesRead += Math.min(chunk.length, room);
+    if (bytesRead >= limit) {
+      truncated = true;
+      break;
+    }
+  }
+  body.destroy();
+  const data = Buffer.concat(raw);
+  if ((encoding ?? '').toLowerCase() !== 'gzip') return { text: data.toString('utf8'), truncated, bytesRead };
+  const inflated = await gunzipPrefix(data, limit);
+  return { text: inflated.text, truncated: truncated || inflated.truncated, bytesRead };
+}
+
+/** Decompresses a possibly cut gzip prefix, keeping at most `limit` bytes of output (a gzip bomb stops there). */
+function gunzipPrefix(data: Buffer, limit: number): Promise<{ text: string; truncated: boolean }> {
+  return new Promise((resolve) => {
+    const gunzip = createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const out: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (truncated: boolean) => {
+      if (done) return;
+      done = true;
+      gunzip.destroy();
+      resolve({ text: Buffer.concat(out).subarray(0, limit).toString('utf8'), truncated });
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      size += chunk.length;
+      if (size >= limit) finish(true);
+    });
+    gunzip.on('end', () => finish(false));
+    // A corrupt stream is judged on what decompressed; an empty result fails the exposition check only if junk.
+    gunzip.on('error', () => finish(size > 0));
+    gunzip.end(data);
+  });
+}
+
+function proxyPlan(job: ProbeJob, https: boolean): ProxyPlan | undefined {
+  const raw = job.proxy_url?.reveal();
+  if (!raw) return undefined;
+  const proxy = new URL(raw);
+  const tlsProxy = proxy.protocol === 'https:';
+  const plan: ProxyPlan = { host: proxy.hostname, port: Number(proxy.port || (tlsProxy ? 443 : 80)), tls: tlsProxy, tunnel: https };
+  if (proxy.username || proxy.password) {
+    const user = decodeURIComponent(proxy.username);
+    const pass = decodeURIComponent(proxy.password);
+    plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  }
+  return plan;
+}
+
+/** A URL as it may be printed: never with userinfo. */
+export function stripUserinfo(href: string): string {
+  try {
+    const u = new URL(href);
+    if (!u.username && !u.password) return href;
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return href.replace(/\/\/[^/@]*@/, '//');
+  }
+}

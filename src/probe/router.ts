@@ -1,0 +1,66 @@
+// GET /probe?target=&module=[&debug=true]: one probe now, blackbox-style, answered from a registry of its own.
+import { Router, type Request, type Response } from 'express';
+import { Registry } from 'prom-client';
+import type { ScrapeConfig } from '../config/schema.js';
+import { formatDebug } from './debug.js';
+import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
+import type { ProbeDeps, ProbeResult, ProbeTarget } from './probe.js';
+import { scrapeUrl } from './targets.js';
+
+export interface OnDemandProber {
+  job(name: string): ScrapeConfig | undefined;
+  probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
+}
+
+/** Blackbox's margin: answer before Prometheus's own scrape timeout fires. */
+const TIMEOUT_OFFSET_MS = 500;
+
+/** The probe target a `target` parameter names: `host:port` (the job's scheme, path and params) or a full URL. */
+export function parseTargetParam(job: ScrapeConfig, raw: string): { ok: true; target: ProbeTarget } | { ok: false; error: string } {
+  if (raw === '') return { ok: false, error: 'Target parameter is missing' };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return { ok: false, error: `Invalid target "${raw}": not a valid URL` };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, error: `Invalid target: unsupported scheme "${url.protocol.slice(0, -1)}", use http or https` };
+    if (url.username || url.password) return { ok: false, error: 'Invalid target: credentials in the URL are not allowed, configure them in the module (job)' };
+    if (!url.hostname) return { ok: false, error: 'Invalid target: the URL has no host' };
+    return { ok: true, target: { job: job.job_name, instance: url.host, url: url.href, labels: {} } };
+  }
+  const url = scrapeUrl(job, raw);
+  if (!url) return { ok: false, error: `Invalid target "${raw}": use host:port or a full http(s) URL` };
+  return { ok: true, target: { job: job.job_name, instance: raw, url: url.href, labels: {} } };
+}
+
+export function createProbeRouter(prober: OnDemandProber): Router {
+  const router = Router();
+  router.get('/probe', async (req: Request, res: Response) => {
+    const param = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : '');
+    const moduleName = param('module');
+    if (moduleName === '') return void res.status(400).type('text/plain').send('Module parameter is missing: use module=<job_name>\n');
+    const job = prober.job(moduleName);
+    if (!job) return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
+    if (job.oauth2 !== undefined) return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses oauth2, which this exporter does not probe\n`);
+    const parsed = parseTargetParam(job, param('target'));
+    if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
+
+    const extra: Partial<ProbeDeps> = { trace: param('debug') === 'true' };
+    const header = Number(req.get('X-Prometheus-Scrape-Timeout-Seconds'));
+    if (Number.isFinite(header) && header > 0) {
+      const fromHeader = Math.max(header * 1000 - TIMEOUT_OFFSET_MS, 100);
+      const jobTimeout = job.probe?.timeout ?? job.scrape_timeout;
+      extra.timeoutMs = jobTimeout !== undefined ? Math.min(jobTimeout, fromHeader) : fromHeader;
+    }
+    const result = await prober.probeNow(parsed.target, job, extra);
+    const state: TargetState = { target: parsed.target, last: result, counts: { ...emptyCounts(), [result.result]: 1 }, checkUnauthenticated: job.probe?.check_unauthenticated ?? false };
+    const registry = new Registry();
+    registerProbeMetrics(registry, () => [state]);
+    const metrics = await registry.metrics();
+    if (extra.trace) return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));
+    res.type(registry.contentType).send(metrics);
+  });
+  return router;
+}
