@@ -2,6 +2,9 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { CredentialWatcher } from './credentials/watcher.js';
+import { kubernetesTokenFile, type Environment } from './kubernetes/in-cluster.js';
+import { RbacChecker } from './kubernetes/rbac.js';
 import { ProbeComponent, type ProbeComponentOptions } from './probe/component.js';
 import { createProbeRouter } from './probe/router.js';
 import type { Component } from './runtime.js';
@@ -12,6 +15,8 @@ export interface ComponentContext {
   logger: Logger;
   /** Edges the probe component takes from tests and the demo (clock, timers, DNS lookup). */
   probes?: Omit<ProbeComponentOptions, 'registry' | 'logger'>;
+  /** The process environment (main passes process.env): tells whether we run in a Kubernetes cluster. */
+  env?: Environment;
 }
 
 export interface Wiring {
@@ -19,14 +24,25 @@ export interface Wiring {
   routers: Router[];
   status: StatusSources;
   probes: ProbeComponent;
+  credentials: CredentialWatcher;
+  rbac: RbacChecker;
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
+  const env = ctx.env ?? {};
   const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, ...ctx.probes });
+  const credentials = new CredentialWatcher({
+    registry: ctx.registry,
+    logger: ctx.logger,
+    namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env) }),
+  });
+  const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env });
   return {
-    components: [probes],
+    components: [credentials, probes, rbac],
     routers: [createProbeRouter(probes)],
-    status: { targets: () => probes.targets(), credentials: () => [] },
+    status: { targets: () => probes.targets(), credentials: () => credentials.status() },
     probes,
+    credentials,
+    rbac,
   };
 }

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // Composition root: flags, config, components, the HTTP server and signals. The only file that touches `process`.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
-import { loadConfigFile } from './config/load.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
 import { startDemo, type Demo } from './demo/demo.js';
 import { createLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
+import { createWebGuards } from './web/guards.js';
+import { createStatusRouter } from './web/router.js';
+import { createHttpServer, createTlsServer, type WebServer } from './web/server.js';
+import { WebConfigSource } from './web/source.js';
 
 const SHUTDOWN_GRACE_MS = 1500;
 
@@ -26,9 +29,19 @@ async function main(argv: string[]): Promise<number> {
   if (options.configCheck) return configCheck(options);
 
   const logger = createLogger(options.logLevel, options.logFormat);
+  let web: WebConfigSource | undefined;
+  if (options.webConfigFile !== undefined) {
+    try {
+      web = await WebConfigSource.open(options.webConfigFile, logger);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`error: invalid web config: ${err.message}\n`);
+      return 1;
+    }
+  }
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
-  const wiring = createComponents({ registry, logger });
+  const wiring = createComponents({ registry, logger, env: process.env });
   const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;
   const runtime = new Runtime({ load: () => loadConfigFile(configFile), components: wiring.components, metrics, logger });
@@ -45,18 +58,28 @@ async function main(argv: string[]): Promise<number> {
   }
 
   logger.info({ version: VERSION, nodejs: process.version }, 'Started scrape-auth-exporter');
-  const app = createApp({ registry, telemetryPath: options.telemetryPath, runtime, logger, routers: wiring.routers });
-  const server = http.createServer(app);
+  const statusRouter = createStatusRouter({
+    sources: wiring.status,
+    config: () => ({ file: configFile, ...runtime.reloadState() }),
+    telemetryPath: options.telemetryPath,
+    version: VERSION,
+  });
+  const guards = web ? createWebGuards({ current: () => web.current(), rateLimit: web.initial.rateLimit }) : [];
+  const app = createApp({ registry, telemetryPath: options.telemetryPath, runtime, logger, guards, routers: [...wiring.routers, statusRouter] });
+  const server: WebServer = web?.initial.tls ? createTlsServer({ app, settings: () => web.tls(), logger }) : createHttpServer(app);
+  let address: AddressInfo;
   try {
-    await listen(server, options);
+    address = await server.listen(options.listenAddress.host, options.listenAddress.port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`error: cannot listen on ${formatAddress(options)}: ${e.code ?? e.message}\n`);
     await stopAll();
     return 1;
   }
-  const address = server.address() as AddressInfo;
-  logger.info({ address: `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` }, 'Listening on');
+  const shown = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ address: shown }, 'Listening on');
+  // exporter-toolkit's start-up line; HTTP/2 is not served (http_server_config.http2 is accepted and ignored).
+  logger.info({ http2: false, address: shown }, server.tls ? 'TLS is enabled.' : 'TLS is disabled.');
 
   process.on('SIGHUP', () => {
     logger.info('Received SIGHUP, reloading config');
@@ -67,22 +90,11 @@ async function main(argv: string[]): Promise<number> {
       logger.info({ signal }, 'Shutting down');
       const force = setTimeout(() => resolve(0), SHUTDOWN_GRACE_MS);
       force.unref();
-      server.close(() => resolve(0));
-      server.closeIdleConnections();
+      void server.close().then(() => resolve(0));
       void stopAll();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-  });
-}
-
-function listen(server: http.Server, options: CliOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.listenAddress.port, options.listenAddress.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
   });
 }
 

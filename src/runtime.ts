@@ -26,6 +26,8 @@ export class Runtime {
   private loaded: LoadedConfig | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private lastReloadSuccessful = false;
+  private lastReloadSuccessMs: number | undefined;
 
   constructor(private readonly options: RuntimeOptions) {}
 
@@ -35,6 +37,11 @@ export class Runtime {
 
   isReady(): boolean {
     return this.loaded !== undefined && !this.stopped;
+  }
+
+  /** The reload state the status page shows, as scrape_auth_config_last_reload_* say it. */
+  reloadState(): { lastReloadSuccessful: boolean; lastReloadSuccessMs: number | undefined } {
+    return { lastReloadSuccessful: this.lastReloadSuccessful, lastReloadSuccessMs: this.lastReloadSuccessMs };
   }
 
   /** Loads the config again and applies it; reloads never overlap. */
@@ -52,6 +59,7 @@ export class Runtime {
       loaded = await this.options.load();
     } catch (err) {
       metrics.reloadSuccessful.set(0);
+      this.lastReloadSuccessful = false;
       const error = err instanceof Error ? err : new Error(String(err));
       // At start-up main prints the one-line error itself; afterwards the old config keeps running.
       if (this.loaded) logger.error({ err: error.message }, 'Error reloading config, keeping the previous one');
@@ -65,8 +73,11 @@ export class Runtime {
       await component.apply(loaded);
     }
     this.loaded = loaded;
+    const at = now();
+    this.lastReloadSuccessful = true;
+    this.lastReloadSuccessMs = at;
     metrics.reloadSuccessful.set(1);
-    metrics.reloadSuccessTimestamp.set(Math.floor(now() / 1000));
+    metrics.reloadSuccessTimestamp.set(Math.floor(at / 1000));
     logger.info({ file: loaded.file, jobs: loaded.config.scrape_configs.length }, 'Loaded configuration file');
     return { ok: true };
   }

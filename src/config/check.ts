@@ -1,34 +1,59 @@
 // --config.check: validate the config and every file it names, as `promtool check config` does.
 import { access, constants, stat } from 'node:fs/promises';
-import type { Config } from './schema.js';
+import type { Config, HttpClientConfig } from './schema.js';
+
+/** How a job uses a credential file, as `scrape_auth_credential_usage_info{usage}` names it. */
+export type CredentialUsage = 'bearer_token' | 'username' | 'password' | 'client_cert' | 'client_key' | 'ca' | 'header';
 
 export interface NamedFile {
   path: string;
-  /** Where the config names it, e.g. "scrape_configs[0] (secured-app) basic_auth.password_file". */
+  /** Where the config names it, e.g. "job \"secured-app\" basic_auth.password_file". */
   usedBy: string;
+  /** The scrape job that uses it; undefined for credential_files and the prometheus block. */
+  job?: string;
+  /** What the file holds for the request; undefined for files that are not credentials (prometheus.config_file). */
+  usage?: CredentialUsage;
+  /** credential_files entries only: their labels. */
+  labels?: Record<string, string>;
+}
+
+export interface NamedFilesContext {
+  /** The service-account token the RBAC checks use, when they run (see kubernetesTokenFile in src/kubernetes). */
+  kubernetesTokenFile?: string | undefined;
 }
 
 /** Every credential, TLS and header file a config names, with the field that names it. */
-export function filesNamedBy(config: Config): NamedFile[] {
+export function filesNamedBy(config: Config, context: NamedFilesContext = {}): NamedFile[] {
   const files: NamedFile[] = [];
-  const add = (path: string | undefined, usedBy: string) => {
-    if (path !== undefined) files.push({ path, usedBy });
-  };
-  config.scrape_configs.forEach((job) => {
-    const at = (field: string) => `job "${job.job_name}" ${field}`;
-    add(job.basic_auth?.username_file, at('basic_auth.username_file'));
-    add(job.basic_auth?.password_file, at('basic_auth.password_file'));
-    add(job.authorization?.credentials_file, at('authorization.credentials_file'));
-    add(job.bearer_token_file, at('bearer_token_file'));
-    add(job.tls_config?.ca_file, at('tls_config.ca_file'));
-    add(job.tls_config?.cert_file, at('tls_config.cert_file'));
-    add(job.tls_config?.key_file, at('tls_config.key_file'));
-    for (const [name, header] of Object.entries(job.http_headers ?? {})) {
-      for (const file of header.files ?? []) add(file, at(`http_headers.${name}.files`));
+  const fromClient = (http: Partial<HttpClientConfig>, at: (field: string) => string, job: string | undefined) => {
+    const add = (path: string | undefined, field: string, usage: CredentialUsage) => {
+      if (path !== undefined) files.push({ path, usedBy: at(field), usage, ...(job !== undefined ? { job } : {}) });
+    };
+    add(http.basic_auth?.username_file, 'basic_auth.username_file', 'username');
+    add(http.basic_auth?.password_file, 'basic_auth.password_file', 'password');
+    add(http.authorization?.credentials_file, 'authorization.credentials_file', 'bearer_token');
+    add(http.bearer_token_file, 'bearer_token_file', 'bearer_token');
+    add(http.tls_config?.ca_file, 'tls_config.ca_file', 'ca');
+    add(http.tls_config?.cert_file, 'tls_config.cert_file', 'client_cert');
+    add(http.tls_config?.key_file, 'tls_config.key_file', 'client_key');
+    for (const [name, header] of Object.entries(http.http_headers ?? {})) {
+      for (const file of header.files ?? []) add(file, `http_headers.${name}.files`, 'header');
     }
+  };
+  for (const job of config.scrape_configs) {
+    fromClient(job, (field) => `job "${job.job_name}" ${field}`, job.job_name);
+  }
+  config.credential_files.forEach((entry, i) => {
+    files.push({ path: entry.path, usedBy: `credential_files[${i}]`, ...(entry.labels ? { labels: entry.labels } : {}) });
   });
-  config.credential_files.forEach((entry, i) => add(entry.path, `credential_files[${i}]`));
-  if (config.prometheus?.config_file) add(config.prometheus.config_file, 'prometheus.config_file');
+  if (config.prometheus) {
+    // The credentials this exporter itself uses to ask Prometheus for its targets.
+    fromClient(config.prometheus, (field) => `prometheus.${field}`, undefined);
+    if (config.prometheus.config_file) files.push({ path: config.prometheus.config_file, usedBy: 'prometheus.config_file' });
+  }
+  if (context.kubernetesTokenFile !== undefined) {
+    files.push({ path: context.kubernetesTokenFile, usedBy: 'kubernetes.rbac_checks (service-account token)' });
+  }
   return files;
 }
 

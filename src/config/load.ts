@@ -150,8 +150,8 @@ export function issueToError(source: YamlSource, issues: z.core.$ZodIssue[]): Co
   return source.errorAt(keyPath, issue.message);
 }
 
-/** Plain-language messages for the issue kinds zod describes in its own terms. */
-function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+/** Plain-language messages for the issue kinds zod describes in its own terms (also used for the web config). */
+export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
     const got = issue.input === undefined ? 'nothing' : describeValue(issue.input);
     if (issue.input === undefined) return `missing required field (expected ${article(issue.expected)})`;

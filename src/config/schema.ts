@@ -5,7 +5,7 @@ import { parseDuration } from './duration.js';
 import { Secret } from './secret.js';
 
 /** A mapping that rejects unknown keys, naming the closest known one. */
-function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) => {
@@ -251,9 +251,16 @@ const globalSchema = strict({
   max_concurrent_probes: z.number().int().positive().default(64),
 });
 
+/** Labels the credential metrics set themselves; an entry's own labels must not collide with them. */
+export const RESERVED_CREDENTIAL_LABELS = ['path', 'type', 'subject', 'issuer', 'scrape_job', 'usage'] as const;
+
 const credentialFileSchema = strict({
   path: filePath,
-  labels: labels.optional(),
+  labels: labels
+    .refine((l) => !Object.keys(l).some((k) => (RESERVED_CREDENTIAL_LABELS as readonly string[]).includes(k) || k.startsWith('__')), {
+      message: `label names ${RESERVED_CREDENTIAL_LABELS.map((n) => `"${n}"`).join(', ')} and those starting with "__" are set by the exporter`,
+    })
+    .optional(),
 });
 
 const prometheusSchema = strict({

@@ -53,7 +53,8 @@ export async function readSecretFile(path: string): Promise<{ ok: true; value: s
   return { ok: true, value: outcome.content.toString('utf8').trim() };
 }
 
-function nonRegularKind(info: { isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string | undefined {
+/** "FIFO", "socket", "device", "directory": what a path is when it is not a regular file. */
+export function nonRegularKind(info: { isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string | undefined {
   if (info.isFile()) return undefined;
   if (info.isDirectory()) return 'directory';
   if (info.isFIFO()) return 'FIFO';

@@ -1,5 +1,6 @@
 // The demo's in-process target: a metrics endpoint guarded the ways real ones are (bearer, basic auth, RBAC proxy, none).
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface DemoTargetAuth {
@@ -23,14 +24,21 @@ demo_up 1
 `;
 
 export interface DemoTarget {
-  /** host:port */
+  /** host:port of the plain HTTP listener */
   address: string;
+  /** host:port of the HTTPS listener (same routes), when TLS material was given */
+  tlsAddress: string | undefined;
   close(): Promise<void>;
 }
 
+export interface DemoTls {
+  cert: string;
+  key: string;
+}
+
 /** Serves /metrics (bearer, as kube-rbac-proxy does), /basic/metrics (basic auth) and /open/metrics (no auth). */
-export async function startDemoTarget(auth: DemoTargetAuth): Promise<DemoTarget> {
-  const server = http.createServer((req, res) => {
+export async function startDemoTarget(auth: DemoTargetAuth, tls?: DemoTls): Promise<DemoTarget> {
+  const handler: http.RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo');
     const header = req.headers.authorization ?? '';
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -57,15 +65,27 @@ export async function startDemoTarget(auth: DemoTargetAuth): Promise<DemoTarget>
       default:
         return send(404, 'not found\n');
     }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  };
+  const servers: (http.Server | https.Server)[] = [http.createServer(handler)];
+  if (tls) servers.push(https.createServer({ cert: tls.cert, key: tls.key }, handler));
+  const addresses: string[] = [];
+  for (const server of servers) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    addresses.push(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
   return {
-    address: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    address: addresses[0]!,
+    tlsAddress: addresses[1],
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+    },
   };
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Generates k8s/components/prometheus-operator/prometheusrule.yaml from the plain rules file; --check fails when stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SOURCE = 'deploy/alerts/scrape-auth.rules.yml';
+const TARGET = 'k8s/components/prometheus-operator/prometheusrule.yaml';
+
+const rules = parse(readFileSync(`${root}${SOURCE}`, 'utf8'));
+const resource = {
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'PrometheusRule',
+  metadata: { name: 'scrape-auth-exporter' },
+  spec: { groups: rules.groups },
+};
+const text = `# Generated from ${SOURCE} by scripts/gen-prometheusrule.mjs: edit that file, then run the script.\n${stringify(resource, { lineWidth: 0 })}`;
+
+if (process.argv.includes('--check')) {
+  let current = '';
+  try {
+    current = readFileSync(`${root}${TARGET}`, 'utf8');
+  } catch {
+    // missing counts as stale
+  }
+  if (current !== text) {
+    process.stderr.write(`${TARGET} is not generated from ${SOURCE}: run node scripts/gen-prometheusrule.mjs\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${TARGET} is up to date\n`);
+} else {
+  writeFileSync(`${root}${TARGET}`, text);
+  process.stdout.write(`wrote ${TARGET}\n`);
+}
