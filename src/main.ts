@@ -6,7 +6,7 @@ import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
-import { startDemo, type Demo } from './demo/demo.js';
+import type { Demo } from './demo/demo.js';
 import { createLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
@@ -42,7 +42,8 @@ async function main(argv: string[]): Promise<number> {
   const registry = createRegistry();
   const metrics = registerSelfMetrics(registry);
   const wiring = createComponents({ registry, logger, env: process.env });
-  const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
+  // Imported only with --demo: its PKI library (node-forge) and target cost megabytes of RSS nobody else needs.
+  const demo: Demo | undefined = options.demo ? await (await import('./demo/demo.js')).startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;
   const runtime = new Runtime({ load: () => loadConfigFile(configFile), components: wiring.components, metrics, logger });
   const stopAll = async () => {
