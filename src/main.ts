@@ -6,7 +6,7 @@ import { parseCli, type CliOptions } from './cli.js';
 import { createComponents } from './components.js';
 import { checkConfigFiles } from './config/check.js';
 import { ConfigError } from './config/load.js';
-import { startDemo, type Demo } from './demo/demo.js';
+import type { Demo } from './demo/demo.js';
 import { createLogger, silentLogger } from './log.js';
 import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
@@ -45,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
   // The runtime does not exist yet when the components are built; a reload request can only come later.
   let runtime: Runtime | undefined;
   const wiring = createComponents({ registry, logger, env: process.env, requestReload: () => void runtime?.reload() });
-  const demo: Demo | undefined = options.demo ? await startDemo({ logger }) : undefined;
+  // Imported only with --demo: its PKI library (node-forge) and target cost megabytes of RSS nobody else needs.
+  const demo: Demo | undefined = options.demo ? await (await import('./demo/demo.js')).startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;
   runtime = new Runtime({ load: createConfigLoader(configFile, logger), components: wiring.components, metrics, logger });
   const stopAll = async () => {
