@@ -2,7 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Agent, interceptors, ProxyAgent, request, type Dispatcher } from 'undici';
 import type { HttpClientConfig } from '../config/schema.js';
-import { readSecretFile } from '../credentials/read.js';
+import { resolveHeaders, resolveTlsMaterial } from '../probe/auth.js';
 
 export interface HttpGetOptions {
   timeoutMs: number;
@@ -18,7 +18,6 @@ export type HttpGetOutcome = { ok: true; status: number; body: string } | { ok: 
 
 type ClientConfig = Partial<HttpClientConfig>;
 
-const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
 
 /**
  * GETs `url` with the config's authentication, reading every credential file again (as Prometheus does, so a
@@ -75,44 +74,14 @@ export function redactUrl(url: string): string {
 
 type Headers = { ok: true; headers: Record<string, string> } | { ok: false; error: string };
 
+/** The job's headers and authentication, through the same resolver the probes use (files re-read, trimmed). */
 async function buildHeaders(http: ClientConfig): Promise<Headers> {
+  const resolved = await resolveHeaders(http);
+  if (!resolved.ok) return { ok: false, error: resolved.message };
   const headers: Record<string, string> = { accept: 'application/json' };
-  for (const [name, header] of Object.entries(http.http_headers ?? {})) {
-    const values = [...(header.values ?? []), ...(header.secrets ?? []).map((s) => s.reveal())];
-    for (const file of header.files ?? []) {
-      const read = await readSecretFile(file);
-      if (!read.ok) return { ok: false, error: `unable to read header file ${file}: ${read.problem}` };
-      values.push(read.value);
-    }
-    if (values.length > 0) headers[name.toLowerCase()] = values.join(', ');
-  }
-  const basic = http.basic_auth;
-  if (basic) {
-    let username = basic.username ?? '';
-    if (basic.username_file !== undefined) {
-      const read = await readSecretFile(basic.username_file);
-      if (!read.ok) return { ok: false, error: `unable to read basic auth username file ${basic.username_file}: ${read.problem}` };
-      username = read.value;
-    }
-    let password = basic.password?.reveal() ?? '';
-    if (basic.password_file !== undefined) {
-      const read = await readSecretFile(basic.password_file);
-      if (!read.ok) return { ok: false, error: `unable to read basic auth password file ${basic.password_file}: ${read.problem}` };
-      password = read.value;
-    }
-    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  }
-  const auth = http.authorization ?? (http.bearer_token !== undefined || http.bearer_token_file !== undefined
-    ? { type: 'Bearer', credentials: http.bearer_token, credentials_file: http.bearer_token_file }
-    : undefined);
-  if (auth) {
-    let credentials = auth.credentials?.reveal() ?? '';
-    if (auth.credentials_file !== undefined) {
-      const read = await readSecretFile(auth.credentials_file);
-      if (!read.ok) return { ok: false, error: `unable to read authorization credentials file ${auth.credentials_file}: ${read.problem}` };
-      credentials = read.value;
-    }
-    headers['authorization'] = `${auth.type} ${credentials}`;
+  for (const { name, value } of resolved.value) {
+    const key = name.toLowerCase();
+    headers[key] = headers[key] !== undefined && key !== 'authorization' ? `${headers[key]}, ${value}` : value;
   }
   return { ok: true, headers };
 }
@@ -122,23 +91,10 @@ type TlsOutcome = { ok: true; options: Record<string, unknown> } | { ok: false; 
 async function buildTls(http: ClientConfig): Promise<TlsOutcome> {
   const tls = http.tls_config;
   if (!tls) return { ok: true, options: {} };
-  const options: Record<string, unknown> = { rejectUnauthorized: !tls.insecure_skip_verify };
+  const material = await resolveTlsMaterial(http, true);
+  if (!material.ok) return { ok: false, error: material.message };
+  const options: Record<string, unknown> = { ...material.value, rejectUnauthorized: !tls.insecure_skip_verify };
   if (tls.server_name !== undefined) options['servername'] = tls.server_name;
-  if (tls.min_version !== undefined) options['minVersion'] = TLS_VERSIONS[tls.min_version];
-  if (tls.max_version !== undefined) options['maxVersion'] = TLS_VERSIONS[tls.max_version];
-  const pieces = [
-    ['ca', tls.ca, tls.ca_file],
-    ['cert', tls.cert, tls.cert_file],
-    ['key', tls.key?.reveal(), tls.key_file],
-  ] as const;
-  for (const [option, inline, file] of pieces) {
-    if (inline !== undefined) options[option] = inline;
-    if (file !== undefined) {
-      const read = await readSecretFile(file);
-      if (!read.ok) return { ok: false, error: `unable to read TLS ${option} file ${file}: ${read.problem}` };
-      options[option] = read.value;
-    }
-  }
   return { ok: true, options };
 }
 

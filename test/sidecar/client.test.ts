@@ -62,7 +62,7 @@ describe('GET with the prometheus block\'s TLS settings', () => {
 
   it('names an unreadable key file without reading or showing anything else', async () => {
     const outcome = await httpGet(url, { tls_config: { ca_file: pki.caFile, cert_file: pki.clientCertFile, key_file: path.join(dir, 'missing.key'), insecure_skip_verify: false } }, options);
-    expect(outcome).toEqual({ ok: false, error: `unable to read TLS key file ${path.join(dir, 'missing.key')}: no such file or directory` });
+    expect(outcome).toEqual({ ok: false, error: `unable to read client key: unable to read file ${path.join(dir, 'missing.key')}: open ${path.join(dir, 'missing.key')}: no such file or directory` });
   });
 
   it('refuses an answer larger than the cap', async () => {
