@@ -146,7 +146,7 @@ function connectTunnel(socket: net.Socket, host: string, port: number, authoriza
       buffered = Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buffered.length > MAX_CONNECT_RESPONSE_BYTES) fail(Object.assign(new Error('malformed proxy response'), { code: 'HPE_HEADER_OVERFLOW' }));
+        if (buffered.length > MAX_CONNECT_RESPONSE_BYTES) fail(Object.assign(new Error('malformed proxy response'), { code: 'HPE_INVALID_CONSTANT' }));
         return;
       }
       cleanup();

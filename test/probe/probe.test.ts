@@ -215,6 +215,61 @@ describe('results', () => {
     }
   });
 
+  it('reports a connection closed before any answer as Go\'s "EOF"', async () => {
+    const closer = await startTcp((socket) => {
+      socket.once('data', () => socket.end());
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${closer.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://127.0.0.1:${closer.port}/metrics": EOF`);
+    } finally {
+      await closer.close();
+    }
+  });
+
+  it('reports a reset before any answer as "connection reset by peer", not EOF', async () => {
+    const resetter = await startTcp((socket) => {
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${resetter.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toMatch(/: read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: read: connection reset by peer$/);
+    } finally {
+      await resetter.close();
+    }
+  });
+
+  it('reports response headers over 64 KiB as Go\'s size limit, not as a malformed response', async () => {
+    const huge = await startTcp((socket) => {
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`);
+      });
+      socket.on('error', () => undefined);
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${huge.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://127.0.0.1:${huge.port}/metrics": net/http: server response headers exceeded the size limit; aborted`);
+    } finally {
+      await huge.close();
+    }
+  });
+
+  it('reports a body cut short by the server closing as "EOF"', async () => {
+    const cut = await startTcp((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nup 1\n'));
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${cut.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://127.0.0.1:${cut.port}/metrics": EOF`);
+    } finally {
+      await cut.close();
+    }
+  });
+
   it('reads at most 64 KiB of an endless body and drops the connection', async () => {
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 5; i++) {
