@@ -205,18 +205,17 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
     secure.once('secureConnect', () => {
       dialPlan.signal.removeEventListener('abort', onAbort);
       secure.removeListener('error', onError);
-      const peer = secure.getPeerCertificate(true);
+      const seen = presentedChain(secure);
+      const peer = seen.peer;
       if (record) {
         dialPlan.observe.tlsMs = dialPlan.clock() - started;
-        const chain = certChain(peer);
-        const notAfters = chain.map((c) => c.notAfterMs).filter((n) => Number.isFinite(n));
         dialPlan.observe.tls = {
           protocol: secure.getProtocol(),
           cipher: secure.getCipher()?.name ?? '',
           authorized: secure.authorized,
           ...(secure.authorizationError ? { authorizationError: String((secure.authorizationError as { code?: string }).code ?? secure.authorizationError) } : {}),
-          chain,
-          ...(notAfters.length > 0 ? { earliestNotAfterMs: Math.min(...notAfters) } : {}),
+          chain: seen.chain,
+          ...(seen.earliestNotAfterMs !== undefined ? { earliestNotAfterMs: seen.earliestNotAfterMs } : {}),
         };
       }
       if (!plan.insecureSkipVerify) {
@@ -229,6 +228,45 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
       resolve(secure);
     });
   });
+}
+
+interface SeenChain {
+  peer: tls.DetailedPeerCertificate;
+  chain: NonNullable<DialObservation['tls']>['chain'];
+  earliestNotAfterMs: number | undefined;
+  atMs: number;
+}
+
+/** How long a parsed chain is reused for the same leaf: bounds how late a changed intermediate alone is noticed. */
+const CHAIN_REUSE_MS = 60_000;
+const MAX_CHAINS = 256;
+const chains = new Map<string, SeenChain>();
+
+/**
+ * The presented chain, parsed. getPeerCertificate(true) turns every certificate of the chain into JS objects and
+ * costs ~0.35 ms per probe, ten times the leaf alone; a target presents the same chain probe after probe, so the
+ * parse is kept by the leaf's SHA-256 fingerprint. A new leaf (a rotation) is parsed at once; a changed
+ * intermediate under the same leaf shows within CHAIN_REUSE_MS.
+ */
+function presentedChain(secure: TLSSocket): SeenChain {
+  const now = Date.now();
+  const leaf = secure.getPeerCertificate(false);
+  const key = leaf && typeof leaf.fingerprint256 === 'string' ? leaf.fingerprint256 : undefined;
+  const cached = key !== undefined ? chains.get(key) : undefined;
+  if (cached && now - cached.atMs < CHAIN_REUSE_MS) return cached;
+  const peer = secure.getPeerCertificate(true);
+  const chain = certChain(peer);
+  const notAfters = chain.map((c) => c.notAfterMs).filter((n) => Number.isFinite(n));
+  const seen: SeenChain = { peer, chain, earliestNotAfterMs: notAfters.length > 0 ? Math.min(...notAfters) : undefined, atMs: now };
+  if (key !== undefined && chain.length > 0) {
+    chains.delete(key);
+    chains.set(key, seen);
+    if (chains.size > MAX_CHAINS) {
+      const oldest = chains.keys().next().value;
+      if (oldest !== undefined) chains.delete(oldest);
+    }
+  }
+  return seen;
 }
 
 function verificationError(secure: TLSSocket, name: string, peer: PeerCertificate): Error | undefined {

@@ -1,6 +1,7 @@
 // The probe against real servers on 127.0.0.1: every result, every auth form, TLS, redirects, proxies, bad targets.
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -382,6 +383,32 @@ describe('TLS', () => {
     expect(r.result).toBe('ok');
     expect(r.tlsCertExpiryMs).toBeGreaterThan(Date.now() + 9 * 86400_000);
     expect(r.tlsCertExpiryMs).toBeLessThan(Date.now() + 11 * 86400_000);
+  });
+
+  it('sees a rotated server certificate at the very next probe (the parsed chain is kept per leaf)', async () => {
+    const key = (name: string) => readFileSync(pki.file(`${name}.key`), 'utf8');
+    const server = https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(METRICS_BODY));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/metrics`;
+    try {
+      const first = await probe(target(url), job({ tls_config: ca() }), deps());
+      expect(first.result).toBe('ok');
+      expect(first.tlsCertExpiryMs).toBeGreaterThan(Date.now());
+      server.setSecureContext({ cert: pki.expiredCert, key: key('expired') });
+      const second = await probe(target(url), job({ tls_config: ca() }), deps());
+      expect(second.result).toBe('tls_error');
+      expect(second.tlsCertExpiryMs).toBeLessThan(Date.now());
+      server.setSecureContext({ cert: pki.wrongNameCert, key: key('wrongname') });
+      const third = await probe(target(url), job({ tls_config: { ...ca(), server_name: 'app.example' } }), deps());
+      expect(third.error).toMatch(/x509: certificate is valid for elsewhere\.example, not app\.example$/);
+      server.setSecureContext({ cert: pki.serverCert, key: pki.serverKey });
+      const fourth = await probe(target(url), job({ tls_config: ca() }), deps());
+      expect(fourth.result).toBe('ok');
+      expect(fourth.tlsCertExpiryMs).toBe(first.tlsCertExpiryMs);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('reads the CA from ca_file', async () => {
