@@ -190,7 +190,20 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
     });
+    // Node's own secureConnect step asks for the detailed chain (getPeerCertificate(true)) on every verified
+    // handshake, even with rejectUnauthorized false: answer it from the per-leaf parse, so a probe pays for the
+    // leaf alone. Removed again once the handshake is done.
+    let seen: SeenChain | undefined;
+    const native = secure.getPeerCertificate.bind(secure) as (detailed: boolean) => tls.PeerCertificate | tls.DetailedPeerCertificate;
+    const chainOnce = () => (seen ??= presentedChain(native));
+    Object.defineProperty(secure, 'getPeerCertificate', {
+      configurable: true,
+      writable: true,
+      value: (detailed?: boolean) => (detailed ? chainOnce().peer : native(false)),
+    });
+    const restore = () => Reflect.deleteProperty(secure, 'getPeerCertificate');
     const onAbort = () => {
+      restore();
       secure.destroy();
       reject(aborted(dialPlan.signal));
     };
@@ -198,6 +211,7 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
     dialPlan.signal.addEventListener('abort', onAbort, { once: true });
     const onError = (err: Error) => {
       dialPlan.signal.removeEventListener('abort', onAbort);
+      restore();
       secure.destroy();
       reject(err);
     };
@@ -205,7 +219,8 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
     secure.once('secureConnect', () => {
       dialPlan.signal.removeEventListener('abort', onAbort);
       secure.removeListener('error', onError);
-      const seen = presentedChain(secure);
+      const seen = chainOnce();
+      restore();
       const peer = seen.peer;
       if (record) {
         dialPlan.observe.tlsMs = dialPlan.clock() - started;
@@ -248,13 +263,13 @@ const chains = new Map<string, SeenChain>();
  * parse is kept by the leaf's SHA-256 fingerprint. A new leaf (a rotation) is parsed at once; a changed
  * intermediate under the same leaf shows within CHAIN_REUSE_MS.
  */
-function presentedChain(secure: TLSSocket): SeenChain {
+function presentedChain(getPeerCertificate: (detailed: boolean) => tls.PeerCertificate | tls.DetailedPeerCertificate): SeenChain {
   const now = Date.now();
-  const leaf = secure.getPeerCertificate(false);
+  const leaf = getPeerCertificate(false);
   const key = leaf && typeof leaf.fingerprint256 === 'string' ? leaf.fingerprint256 : undefined;
   const cached = key !== undefined ? chains.get(key) : undefined;
   if (cached && now - cached.atMs < CHAIN_REUSE_MS) return cached;
-  const peer = secure.getPeerCertificate(true);
+  const peer = getPeerCertificate(true) as tls.DetailedPeerCertificate;
   const chain = certChain(peer);
   const notAfters = chain.map((c) => c.notAfterMs).filter((n) => Number.isFinite(n));
   const seen: SeenChain = { peer, chain, earliestNotAfterMs: notAfters.length > 0 ? Math.min(...notAfters) : undefined, atMs: now };

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync
 import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -409,6 +410,26 @@ describe('TLS', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('parses the detailed chain at most once for a leaf seen probe after probe (Node\'s own check included)', async () => {
+    const proto = tls.TLSSocket.prototype;
+    const original = proto.getPeerCertificate;
+    let detailed = 0;
+    proto.getPeerCertificate = function (this: tls.TLSSocket, full?: boolean) {
+      if (full) detailed++;
+      return original.call(this, full as false);
+    } as typeof original;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await probe(target(`${tlsServer.origin}/open`), job({ scheme: 'https', tls_config: ca() }), deps());
+        expect(r.result).toBe('ok');
+        expect(r.tlsCertExpiryMs).toBeGreaterThan(Date.now());
+      }
+    } finally {
+      proto.getPeerCertificate = original;
+    }
+    expect(detailed).toBeLessThanOrEqual(1);
   });
 
   it('reads the CA from ca_file', async () => {
