@@ -126,8 +126,9 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   }
 
   const controller = new AbortController();
-  const timeoutError = new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
-  const timer = setTimeout(() => controller.abort(timeoutError), deps.timeoutMs);
+  // Made only when the deadline passes: an Error captures a stack trace, and almost every probe ends in time.
+  const deadline = () => new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
+  const timer = setTimeout(() => controller.abort(deadline()), deps.timeoutMs);
   let current = new URL(url);
   const origin = current;
   try {
@@ -148,7 +149,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
           nowMs: now(),
         };
         const cause = hop.observe.socketError ?? hop.error;
-        const verdict = controller.signal.aborted ? classifyError(timeoutError, ctx) : classifyError(cause, ctx);
+        const verdict = controller.signal.aborted ? classifyError(deadline(), ctx) : classifyError(cause, ctx);
         hop.trace.error = verdict.message;
         return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes };
       }

@@ -58,7 +58,8 @@ export function createProbeRouter(prober: OnDemandProber): Router {
     // Only this probe's metrics, as a fresh registry holding this one target would render them.
     const metrics = renderProbeText([state]);
     if (extra.trace) return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));
-    res.type(PROBE_TEXT_CONTENT_TYPE).send(metrics);
+    // res.end, not express's send: no ETag hashed over a body no client caches.
+    res.status(200).setHeader('Content-Type', PROBE_TEXT_CONTENT_TYPE).setHeader('Content-Length', Buffer.byteLength(metrics)).end(metrics);
   });
   return router;
 }
