@@ -29,6 +29,8 @@ export interface TlsPlan {
 export interface DialObservation {
   /** The first error the established socket raised: undici may report only "other side closed" after a TLS alert. */
   socketError?: Error;
+  /** The connection (and any TLS handshake) completed: later errors belong to the HTTP exchange. */
+  established?: boolean;
   remote?: string;
   local?: string;
   dnsMs?: number;
@@ -68,6 +70,7 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
     if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy.authorization, signal);
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
     const established = socket;
+    plan.observe.established = true;
     established.on('error', (err: Error) => {
       plan.observe.socketError ??= err;
     });

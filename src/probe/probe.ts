@@ -337,11 +337,12 @@ function send(path: string, headers: string[], plan: DialPlan, signal: AbortSign
 
 /**
  * node:http reports a connection the server closed without a word as ECONNRESET ("socket hang up", "aborted"),
- * while a real reset is first seen by the socket itself (observe.socketError). Go calls the former EOF.
+ * while a real reset is first seen by the socket itself (observe.socketError). Go calls the former EOF. Errors
+ * of the dial itself (a handshake cut short) keep their own classification, as before.
  */
 function closedEarly(err: unknown, observe: DialObservation): unknown {
   const e = err as { code?: string; syscall?: string };
-  if (observe.socketError === undefined && e?.code === 'ECONNRESET' && e.syscall === undefined) {
+  if (observe.established && observe.socketError === undefined && e?.code === 'ECONNRESET' && e.syscall === undefined) {
     return new ProbeError(PROBE_ERROR_CODES.eof, 'EOF');
   }
   return err;

@@ -230,6 +230,19 @@ describe('results', () => {
     }
   });
 
+  it('keeps a TLS handshake the server cuts short out of the HTTP-level "EOF"', async () => {
+    const closer = await startTcp((socket) => {
+      socket.once('data', () => socket.end());
+    });
+    try {
+      const r = await probe(target(`https://127.0.0.1:${closer.port}/metrics`), job({ tls_config: { ca: pki.caCert } }), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toMatch(/: read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: read: connection reset by peer$/);
+    } finally {
+      await closer.close();
+    }
+  });
+
   it('reports a reset before any answer as "connection reset by peer", not EOF', async () => {
     const resetter = await startTcp((socket) => {
       socket.once('data', () => socket.resetAndDestroy());
