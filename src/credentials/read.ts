@@ -1,6 +1,5 @@
 // Reads a credential file safely: stat first, only regular files, never more than a size cap.
-import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, readSync, stat, statSync, type Stats } from 'node:fs';
 
 /** Credential files larger than this are not read (a token, a key or a CA bundle is far smaller). */
 export const MAX_CREDENTIAL_BYTES = 1024 * 1024;
@@ -13,37 +12,43 @@ export type ReadOutcome =
  * Opens `path` only when it is a regular file (after following symlinks, as Kubernetes' `..data` links need),
  * and reads at most MAX_CREDENTIAL_BYTES. A FIFO, socket, device or directory is reported, never opened.
  */
-export async function readCredentialFile(path: string, maxBytes = MAX_CREDENTIAL_BYTES): Promise<ReadOutcome> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    return { ok: false, exists: false, problem: describeErrno(err) };
-  }
-  const kind = nonRegularKind(info);
-  if (kind) return { ok: false, exists: true, problem: `is a ${kind}, not a regular file` };
-  if (info.size > maxBytes) return { ok: false, exists: true, problem: `is ${info.size} bytes, more than the ${maxBytes}-byte limit` };
-  let handle: FileHandle | undefined;
-  try {
-    // O_NONBLOCK: if the path was swapped for a FIFO after the stat, open must not hang.
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const opened = await handle.stat();
-    const openedKind = nonRegularKind(opened);
-    if (openedKind) return { ok: false, exists: true, problem: `is a ${openedKind}, not a regular file` };
-    const buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(opened.size, 0) + 1));
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
+export function readCredentialFile(path: string, maxBytes = MAX_CREDENTIAL_BYTES): Promise<ReadOutcome> {
+  // Plain callbacks, not fs/promises' FileHandle: this runs for every credential file of every probe, and the
+  // FileHandle machinery cost about as much CPU as the system calls themselves (docs/benchmarks.md).
+  return new Promise<ReadOutcome>((resolve) => {
+    const problem = (exists: boolean, text: string) => resolve({ ok: false, exists, problem: text });
+    const onStat = (statErr: NodeJS.ErrnoException | null, info: Stats) => {
+      if (statErr) return problem(false, describeErrno(statErr));
+      const kind = nonRegularKind(info);
+      if (kind) return problem(true, `is a ${kind}, not a regular file`);
+      if (info.size > maxBytes) return problem(true, `is ${info.size} bytes, more than the ${maxBytes}-byte limit`);
+      // O_NONBLOCK: if the path was swapped for a FIFO after the stat, open must not hang.
+      open(path, constants.O_RDONLY | constants.O_NONBLOCK, (openErr, fd) => {
+        if (openErr) return problem(true, describeErrno(openErr));
+        const finish = (outcome: ReadOutcome) => close(fd, () => resolve(outcome));
+        fstat(fd, (fstatErr, opened) => {
+          if (fstatErr) return finish({ ok: false, exists: true, problem: describeErrno(fstatErr) });
+          const openedKind = nonRegularKind(opened);
+          if (openedKind) return finish({ ok: false, exists: true, problem: `is a ${openedKind}, not a regular file` });
+          // One byte more than the file's size, at most one more than the cap: a full buffer means over the cap.
+          const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(opened.size, 0) + 1));
+          // One read: for a regular file a short read is its end, and a full buffer means it is over the cap.
+          read(fd, buffer, 0, buffer.length, 0, (readErr, length) => {
+            if (readErr) return finish({ ok: false, exists: true, problem: describeErrno(readErr) });
+            if (length > maxBytes) return finish({ ok: false, exists: true, problem: `is more than the ${maxBytes}-byte limit` });
+            // Only the bytes read are handed out: the rest of an unsafe allocation never leaves here.
+            finish({ ok: true, content: buffer.subarray(0, length), size: length, mtimeMs: opened.mtimeMs, mode: opened.mode });
+          });
+        });
+      });
+    };
+    try {
+      stat(path, onStat);
+    } catch (err) {
+      // A path Node refuses outright (a NUL byte in it) is a problem to report, not an exception.
+      problem(false, describeErrno(err));
     }
-    if (length > maxBytes) return { ok: false, exists: true, problem: `is more than the ${maxBytes}-byte limit` };
-    return { ok: true, content: buffer.subarray(0, length), size: length, mtimeMs: opened.mtimeMs, mode: opened.mode };
-  } catch (err) {
-    return { ok: false, exists: true, problem: describeErrno(err) };
-  } finally {
-    await handle?.close();
-  }
+  });
 }
 
 /** Reads a secret the way Prometheus does: re-read on every use, surrounding white space trimmed. */
@@ -51,6 +56,52 @@ export async function readSecretFile(path: string): Promise<{ ok: true; value: s
   const outcome = await readCredentialFile(path);
   if (!outcome.ok) return { ok: false, problem: outcome.problem };
   return { ok: true, value: outcome.content.toString('utf8').trim() };
+}
+
+/** Reused by readSecretFileSync for files up to its size: a token or a PEM file never allocates. */
+const scratch = Buffer.alloc(64 * 1024);
+
+/**
+ * readSecretFile's checks and answers, done with synchronous system calls: the probe path's fast path. Five thread
+ * pool round trips cost ~0.1 ms of CPU per file, these calls ~0.01 ms, and a probe re-reads up to three files
+ * (docs/benchmarks.md). Credential files are small local files (Kubernetes mounts them on tmpfs); the price is
+ * that a file on a stuck network file system stalls the event loop, not just one probe.
+ */
+export function readSecretFileSync(path: string, maxBytes = MAX_CREDENTIAL_BYTES): { ok: true; value: string } | { ok: false; problem: string } {
+  let info;
+  try {
+    info = statSync(path);
+  } catch (err) {
+    return { ok: false, problem: describeErrno(err) };
+  }
+  const kind = nonRegularKind(info);
+  if (kind) return { ok: false, problem: `is a ${kind}, not a regular file` };
+  if (info.size > maxBytes) return { ok: false, problem: `is ${info.size} bytes, more than the ${maxBytes}-byte limit` };
+  let fd: number;
+  try {
+    // O_NONBLOCK: if the path was swapped for a FIFO after the stat, open must not hang.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    return { ok: false, problem: describeErrno(err) };
+  }
+  try {
+    const opened = fstatSync(fd);
+    const openedKind = nonRegularKind(opened);
+    if (openedKind) return { ok: false, problem: `is a ${openedKind}, not a regular file` };
+    const wanted = Math.min(maxBytes + 1, Math.max(opened.size, 0) + 1);
+    const buffer = wanted <= scratch.length ? scratch : Buffer.allocUnsafe(wanted);
+    // One read: for a regular file a short read is its end, and a full buffer means it is over the cap.
+    const length = readSync(fd, buffer, 0, wanted, 0);
+    const value = length > maxBytes ? undefined : buffer.toString('utf8', 0, length).trim();
+    // The secret does not linger in the reused buffer.
+    buffer.fill(0, 0, length);
+    if (value === undefined) return { ok: false, problem: `is more than the ${maxBytes}-byte limit` };
+    return { ok: true, value };
+  } catch (err) {
+    return { ok: false, problem: describeErrno(err) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** "FIFO", "socket", "device", "directory": what a path is when it is not a regular file. */

@@ -60,6 +60,8 @@ export const PROBE_ERROR_CODES = {
   proxyStatus: 'PROBE_PROXY_STATUS',
   truncatedBody: 'PROBE_UNEXPECTED_EOF',
   credentials: 'PROBE_CREDENTIALS',
+  /** The server closed the connection before a complete answer, without a reset. */
+  eof: 'PROBE_EOF',
 } as const;
 
 /** An error the probe itself raises, with a stable code and a message that is already Go-shaped. */
@@ -217,8 +219,8 @@ export function classifyError(err: unknown, ctx: ErrorContext): Classified {
       return { result: 'network_error', message: get(`read tcp${conn}: read: connection reset by peer`) };
     }
     if (code === 'EPIPE') return { result: 'network_error', message: get('write: broken pipe') };
-    if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return { result: 'network_error', message: get('EOF') };
-    if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === PROBE_ERROR_CODES.eof) return { result: 'network_error', message: get('EOF') };
+    if (code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'HPE_HEADER_OVERFLOW') {
       return { result: 'network_error', message: get('net/http: server response headers exceeded the size limit; aborted') };
     }
     if (code.startsWith('HPE_') || code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_INFO') {

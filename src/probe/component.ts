@@ -197,10 +197,13 @@ export class ProbeComponent implements Component {
     if (this.states.get(key) !== state) return;
     state.last = result;
     state.counts[result.result]++;
-    this.options.logger.debug(
-      { scrape_job: state.target.job, instance: state.target.instance, result: result.result, status: result.statusCode, err: result.error, duration_seconds: result.durationSeconds },
-      'Probe finished',
-    );
+    // Checked first: the object below would be built for every probe even when debug logging is off.
+    if (this.options.logger.isLevelEnabled('debug')) {
+      this.options.logger.debug(
+        { scrape_job: state.target.job, instance: state.target.instance, result: result.result, status: result.statusCode, err: result.error, duration_seconds: result.durationSeconds },
+        'Probe finished',
+      );
+    }
   }
 
   /** One probe with the component's shared edges (lookup, TLS contexts); used by the scheduler and /probe. */

@@ -29,6 +29,8 @@ export interface TlsPlan {
 export interface DialObservation {
   /** The first error the established socket raised: undici may report only "other side closed" after a TLS alert. */
   socketError?: Error;
+  /** The connection (and any TLS handshake) completed: later errors belong to the HTTP exchange. */
+  established?: boolean;
   remote?: string;
   local?: string;
   dnsMs?: number;
@@ -68,6 +70,7 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
     if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy.authorization, signal);
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
     const established = socket;
+    plan.observe.established = true;
     established.on('error', (err: Error) => {
       plan.observe.socketError ??= err;
     });
@@ -146,7 +149,7 @@ function connectTunnel(socket: net.Socket, host: string, port: number, authoriza
       buffered = Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buffered.length > MAX_CONNECT_RESPONSE_BYTES) fail(Object.assign(new Error('malformed proxy response'), { code: 'HPE_HEADER_OVERFLOW' }));
+        if (buffered.length > MAX_CONNECT_RESPONSE_BYTES) fail(Object.assign(new Error('malformed proxy response'), { code: 'HPE_INVALID_CONSTANT' }));
         return;
       }
       cleanup();
@@ -190,7 +193,20 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
     });
+    // Node's own secureConnect step asks for the detailed chain (getPeerCertificate(true)) on every verified
+    // handshake, even with rejectUnauthorized false: answer it from the per-leaf parse, so a probe pays for the
+    // leaf alone. Removed again once the handshake is done.
+    let seen: SeenChain | undefined;
+    const native = secure.getPeerCertificate.bind(secure) as (detailed: boolean) => tls.PeerCertificate | tls.DetailedPeerCertificate;
+    const chainOnce = () => (seen ??= presentedChain(native));
+    Object.defineProperty(secure, 'getPeerCertificate', {
+      configurable: true,
+      writable: true,
+      value: (detailed?: boolean) => (detailed ? chainOnce().peer : native(false)),
+    });
+    const restore = () => Reflect.deleteProperty(secure, 'getPeerCertificate');
     const onAbort = () => {
+      restore();
       secure.destroy();
       reject(aborted(dialPlan.signal));
     };
@@ -198,6 +214,7 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
     dialPlan.signal.addEventListener('abort', onAbort, { once: true });
     const onError = (err: Error) => {
       dialPlan.signal.removeEventListener('abort', onAbort);
+      restore();
       secure.destroy();
       reject(err);
     };
@@ -205,18 +222,18 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
     secure.once('secureConnect', () => {
       dialPlan.signal.removeEventListener('abort', onAbort);
       secure.removeListener('error', onError);
-      const peer = secure.getPeerCertificate(true);
+      const seen = chainOnce();
+      restore();
+      const peer = seen.peer;
       if (record) {
         dialPlan.observe.tlsMs = dialPlan.clock() - started;
-        const chain = certChain(peer);
-        const notAfters = chain.map((c) => c.notAfterMs).filter((n) => Number.isFinite(n));
         dialPlan.observe.tls = {
           protocol: secure.getProtocol(),
           cipher: secure.getCipher()?.name ?? '',
           authorized: secure.authorized,
           ...(secure.authorizationError ? { authorizationError: String((secure.authorizationError as { code?: string }).code ?? secure.authorizationError) } : {}),
-          chain,
-          ...(notAfters.length > 0 ? { earliestNotAfterMs: Math.min(...notAfters) } : {}),
+          chain: seen.chain,
+          ...(seen.earliestNotAfterMs !== undefined ? { earliestNotAfterMs: seen.earliestNotAfterMs } : {}),
         };
       }
       if (!plan.insecureSkipVerify) {
@@ -229,6 +246,45 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
       resolve(secure);
     });
   });
+}
+
+interface SeenChain {
+  peer: tls.DetailedPeerCertificate;
+  chain: NonNullable<DialObservation['tls']>['chain'];
+  earliestNotAfterMs: number | undefined;
+  atMs: number;
+}
+
+/** How long a parsed chain is reused for the same leaf: bounds how late a changed intermediate alone is noticed. */
+const CHAIN_REUSE_MS = 60_000;
+const MAX_CHAINS = 256;
+const chains = new Map<string, SeenChain>();
+
+/**
+ * The presented chain, parsed. getPeerCertificate(true) turns every certificate of the chain into JS objects and
+ * costs ~0.35 ms per probe, ten times the leaf alone; a target presents the same chain probe after probe, so the
+ * parse is kept by the leaf's SHA-256 fingerprint. A new leaf (a rotation) is parsed at once; a changed
+ * intermediate under the same leaf shows within CHAIN_REUSE_MS.
+ */
+function presentedChain(getPeerCertificate: (detailed: boolean) => tls.PeerCertificate | tls.DetailedPeerCertificate): SeenChain {
+  const now = Date.now();
+  const leaf = getPeerCertificate(false);
+  const key = leaf && typeof leaf.fingerprint256 === 'string' ? leaf.fingerprint256 : undefined;
+  const cached = key !== undefined ? chains.get(key) : undefined;
+  if (cached && now - cached.atMs < CHAIN_REUSE_MS) return cached;
+  const peer = getPeerCertificate(true) as tls.DetailedPeerCertificate;
+  const chain = certChain(peer);
+  const notAfters = chain.map((c) => c.notAfterMs).filter((n) => Number.isFinite(n));
+  const seen: SeenChain = { peer, chain, earliestNotAfterMs: notAfters.length > 0 ? Math.min(...notAfters) : undefined, atMs: now };
+  if (key !== undefined && chain.length > 0) {
+    chains.delete(key);
+    chains.set(key, seen);
+    if (chains.size > MAX_CHAINS) {
+      const oldest = chains.keys().next().value;
+      if (oldest !== undefined) chains.delete(oldest);
+    }
+  }
+  return seen;
 }
 
 function verificationError(secure: TLSSocket, name: string, peer: PeerCertificate): Error | undefined {

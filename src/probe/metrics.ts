@@ -139,6 +139,42 @@ export function registerProbeMetrics(registry: Registry, states: () => Iterable<
   }
 }
 
+/** prom-client's Prometheus text content type, which renderProbeText writes. */
+export const PROBE_TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * The same text a Registry holding registerProbeMetrics(states) renders, written directly: /probe answers one
+ * target, and a fresh Registry with its ten collectors, promises and label caches per request cost more than the
+ * text itself. metrics.test.ts holds the two outputs equal.
+ */
+export function renderProbeText(states: Iterable<TargetState>): string {
+  const list = [...states];
+  const blocks: string[] = [];
+  for (const def of DEFINITIONS) {
+    const name = escapeText(def.name);
+    const lines = [`# HELP ${name} ${escapeText(def.help)}`, `# TYPE ${name} ${def.type}`];
+    for (const state of list) {
+      if (!state.last) continue;
+      for (const sample of def.samples(state, cachedLabels(state.target).base, state.last)) {
+        const labels = Object.entries(sample.labels).map(([k, v]) => `${k}="${escapeText(v).replace(/"/g, '\\"')}"`);
+        lines.push(`${name}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${valueText(sample.value)}`);
+      }
+    }
+    blocks.push(lines.join('\n'));
+  }
+  return `${blocks.join('\n\n')}\n`;
+}
+
+function escapeText(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function valueText(value: number): string {
+  if (Number.isNaN(value)) return 'Nan';
+  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
+  return `${value}`;
+}
+
 export function emptyCounts(): Record<ProbeResultKind, number> {
   return Object.fromEntries(PROBE_RESULTS.map((r) => [r, 0])) as Record<ProbeResultKind, number>;
 }

@@ -1,9 +1,8 @@
 // GET /probe?target=&module=[&debug=true]: one probe now, blackbox-style, answered from a registry of its own.
 import { Router, type Request, type Response } from 'express';
-import { Registry } from 'prom-client';
 import type { ScrapeConfig } from '../config/schema.js';
 import { formatDebug } from './debug.js';
-import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
+import { emptyCounts, PROBE_TEXT_CONTENT_TYPE, renderProbeText, type TargetState } from './metrics.js';
 import type { ProbeDeps, ProbeResult, ProbeTarget } from './probe.js';
 import { scrapeUrl } from './targets.js';
 
@@ -56,11 +55,11 @@ export function createProbeRouter(prober: OnDemandProber): Router {
     }
     const result = await prober.probeNow(parsed.target, job, extra);
     const state: TargetState = { target: parsed.target, last: result, counts: { ...emptyCounts(), [result.result]: 1 }, checkUnauthenticated: job.probe?.check_unauthenticated ?? false };
-    const registry = new Registry();
-    registerProbeMetrics(registry, () => [state]);
-    const metrics = await registry.metrics();
+    // Only this probe's metrics, as a fresh registry holding this one target would render them.
+    const metrics = renderProbeText([state]);
     if (extra.trace) return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));
-    res.type(registry.contentType).send(metrics);
+    // res.end, not express's send: no ETag hashed over a body no client caches.
+    res.status(200).setHeader('Content-Type', PROBE_TEXT_CONTENT_TYPE).setHeader('Content-Length', Buffer.byteLength(metrics)).end(metrics);
   });
   return router;
 }

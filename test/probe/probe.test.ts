@@ -1,7 +1,9 @@
 // The probe against real servers on 127.0.0.1: every result, every auth form, TLS, redirects, proxies, bad targets.
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +217,74 @@ describe('results', () => {
     }
   });
 
+  it('reports a connection closed before any answer as Go\'s "EOF"', async () => {
+    const closer = await startTcp((socket) => {
+      socket.once('data', () => socket.end());
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${closer.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://127.0.0.1:${closer.port}/metrics": EOF`);
+    } finally {
+      await closer.close();
+    }
+  });
+
+  it('keeps a TLS handshake the server cuts short out of the HTTP-level "EOF"', async () => {
+    const closer = await startTcp((socket) => {
+      socket.once('data', () => socket.end());
+    });
+    try {
+      const r = await probe(target(`https://127.0.0.1:${closer.port}/metrics`), job({ tls_config: { ca: pki.caCert } }), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toMatch(/: read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: read: connection reset by peer$/);
+    } finally {
+      await closer.close();
+    }
+  });
+
+  it('reports a reset before any answer as "connection reset by peer", not EOF', async () => {
+    const resetter = await startTcp((socket) => {
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${resetter.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toMatch(/: read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: read: connection reset by peer$/);
+    } finally {
+      await resetter.close();
+    }
+  });
+
+  it('reports response headers over 64 KiB as Go\'s size limit, not as a malformed response', async () => {
+    const huge = await startTcp((socket) => {
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`);
+      });
+      socket.on('error', () => undefined);
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${huge.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://127.0.0.1:${huge.port}/metrics": net/http: server response headers exceeded the size limit; aborted`);
+    } finally {
+      await huge.close();
+    }
+  });
+
+  it('reports a body cut short by the server closing as "EOF"', async () => {
+    const cut = await startTcp((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nup 1\n'));
+    });
+    try {
+      const r = await probe(target(`http://127.0.0.1:${cut.port}/metrics`), job({}), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://127.0.0.1:${cut.port}/metrics": EOF`);
+    } finally {
+      await cut.close();
+    }
+  });
+
   it('reads at most 64 KiB of an endless body and drops the connection', async () => {
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 5; i++) {
@@ -327,6 +397,52 @@ describe('TLS', () => {
     expect(r.result).toBe('ok');
     expect(r.tlsCertExpiryMs).toBeGreaterThan(Date.now() + 9 * 86400_000);
     expect(r.tlsCertExpiryMs).toBeLessThan(Date.now() + 11 * 86400_000);
+  });
+
+  it('sees a rotated server certificate at the very next probe (the parsed chain is kept per leaf)', async () => {
+    const key = (name: string) => readFileSync(pki.file(`${name}.key`), 'utf8');
+    const server = https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(METRICS_BODY));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/metrics`;
+    try {
+      const first = await probe(target(url), job({ tls_config: ca() }), deps());
+      expect(first.result).toBe('ok');
+      expect(first.tlsCertExpiryMs).toBeGreaterThan(Date.now());
+      server.setSecureContext({ cert: pki.expiredCert, key: key('expired') });
+      const second = await probe(target(url), job({ tls_config: ca() }), deps());
+      expect(second.result).toBe('tls_error');
+      expect(second.tlsCertExpiryMs).toBeLessThan(Date.now());
+      server.setSecureContext({ cert: pki.wrongNameCert, key: key('wrongname') });
+      const third = await probe(target(url), job({ tls_config: { ...ca(), server_name: 'app.example' } }), deps());
+      expect(third.error).toMatch(/x509: certificate is valid for elsewhere\.example, not app\.example$/);
+      server.setSecureContext({ cert: pki.serverCert, key: pki.serverKey });
+      const fourth = await probe(target(url), job({ tls_config: ca() }), deps());
+      expect(fourth.result).toBe('ok');
+      expect(fourth.tlsCertExpiryMs).toBe(first.tlsCertExpiryMs);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('parses the detailed chain at most once for a leaf seen probe after probe (Node\'s own check included)', async () => {
+    const proto = tls.TLSSocket.prototype;
+    const original = proto.getPeerCertificate;
+    let detailed = 0;
+    proto.getPeerCertificate = function (this: tls.TLSSocket, full?: boolean) {
+      if (full) detailed++;
+      return original.call(this, full as false);
+    } as typeof original;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await probe(target(`${tlsServer.origin}/open`), job({ scheme: 'https', tls_config: ca() }), deps());
+        expect(r.result).toBe('ok');
+        expect(r.tlsCertExpiryMs).toBeGreaterThan(Date.now());
+      }
+    } finally {
+      proto.getPeerCertificate = original;
+    }
+    expect(detailed).toBeLessThanOrEqual(1);
   });
 
   it('reads the CA from ca_file', async () => {
