@@ -1,5 +1,5 @@
 // Reads a credential file safely: stat first, only regular files, never more than a size cap.
-import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, readSync, stat, statSync, type Stats } from 'node:fs';
+import { close, constants, fstat, open, read, stat, type Stats } from 'node:fs';
 
 /** Credential files larger than this are not read (a token, a key or a CA bundle is far smaller). */
 export const MAX_CREDENTIAL_BYTES = 1024 * 1024;
@@ -56,52 +56,6 @@ export async function readSecretFile(path: string): Promise<{ ok: true; value: s
   const outcome = await readCredentialFile(path);
   if (!outcome.ok) return { ok: false, problem: outcome.problem };
   return { ok: true, value: outcome.content.toString('utf8').trim() };
-}
-
-/** Reused by readSecretFileSync for files up to its size: a token or a PEM file never allocates. */
-const scratch = Buffer.alloc(64 * 1024);
-
-/**
- * readSecretFile's checks and answers, done with synchronous system calls: the probe path's fast path. Five thread
- * pool round trips cost ~0.1 ms of CPU per file, these calls ~0.01 ms, and a probe re-reads up to three files
- * (docs/benchmarks.md). Credential files are small local files (Kubernetes mounts them on tmpfs); the price is
- * that a file on a stuck network file system stalls the event loop, not just one probe.
- */
-export function readSecretFileSync(path: string, maxBytes = MAX_CREDENTIAL_BYTES): { ok: true; value: string } | { ok: false; problem: string } {
-  let info;
-  try {
-    info = statSync(path);
-  } catch (err) {
-    return { ok: false, problem: describeErrno(err) };
-  }
-  const kind = nonRegularKind(info);
-  if (kind) return { ok: false, problem: `is a ${kind}, not a regular file` };
-  if (info.size > maxBytes) return { ok: false, problem: `is ${info.size} bytes, more than the ${maxBytes}-byte limit` };
-  let fd: number;
-  try {
-    // O_NONBLOCK: if the path was swapped for a FIFO after the stat, open must not hang.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    return { ok: false, problem: describeErrno(err) };
-  }
-  try {
-    const opened = fstatSync(fd);
-    const openedKind = nonRegularKind(opened);
-    if (openedKind) return { ok: false, problem: `is a ${openedKind}, not a regular file` };
-    const wanted = Math.min(maxBytes + 1, Math.max(opened.size, 0) + 1);
-    const buffer = wanted <= scratch.length ? scratch : Buffer.allocUnsafe(wanted);
-    // One read: for a regular file a short read is its end, and a full buffer means it is over the cap.
-    const length = readSync(fd, buffer, 0, wanted, 0);
-    const value = length > maxBytes ? undefined : buffer.toString('utf8', 0, length).trim();
-    // The secret does not linger in the reused buffer.
-    buffer.fill(0, 0, length);
-    if (value === undefined) return { ok: false, problem: `is more than the ${maxBytes}-byte limit` };
-    return { ok: true, value };
-  } catch (err) {
-    return { ok: false, problem: describeErrno(err) };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** "FIFO", "socket", "device", "directory": what a path is when it is not a regular file. */

@@ -1,12 +1,9 @@
 // Resolves a job's authentication into request headers and TLS material, re-reading every file as Prometheus does.
 import type { HttpClientConfig } from '../config/schema.js';
-import { readSecretFile, readSecretFileSync } from '../credentials/read.js';
+import { readSecretFile } from '../credentials/read.js';
 import type { TlsMaterial } from './tls-context.js';
 
 export type SecretReader = typeof readSecretFile;
-
-/** The probe's default reader: re-reads every file on every probe, on the synchronous fast path (see read.ts). */
-export const readSecretNow: SecretReader = (path) => Promise.resolve(readSecretFileSync(path));
 
 export interface HeaderEntry {
   name: string;
@@ -29,7 +26,7 @@ async function fromFile(read: SecretReader, path: string, what: string): Promise
 }
 
 /** The headers a job adds to every request: http_headers, then the one configured authentication. */
-export async function resolveHeaders(job: Job, read: SecretReader = readSecretNow): Promise<Resolved<HeaderEntry[]>> {
+export async function resolveHeaders(job: Job, read: SecretReader = readSecretFile): Promise<Resolved<HeaderEntry[]>> {
   const headers: HeaderEntry[] = [];
   for (const [name, spec] of Object.entries(job.http_headers ?? {})) {
     for (const value of spec.values ?? []) headers.push({ name, value, secret: false, credential: false });
@@ -75,7 +72,7 @@ export async function resolveHeaders(job: Job, read: SecretReader = readSecretNo
 const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
 
 /** CA, client certificate and key from the job's tls_config, inline or re-read from files. */
-export async function resolveTlsMaterial(job: Job, withClientCert: boolean, read: SecretReader = readSecretNow): Promise<Resolved<TlsMaterial>> {
+export async function resolveTlsMaterial(job: Job, withClientCert: boolean, read: SecretReader = readSecretFile): Promise<Resolved<TlsMaterial>> {
   const tls = job.tls_config;
   const material: TlsMaterial = {};
   if (!tls) return { ok: true, value: material };

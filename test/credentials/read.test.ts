@@ -1,15 +1,14 @@
-// Both credential readers (async, and the probe's synchronous fast path) answer alike: content, or a clear problem.
+// The credential reader answers content, or a clear problem: never a hang, never past the cap.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSecretFile, readSecretFileSync } from '../../src/credentials/read.js';
+import { readSecretFile } from '../../src/credentials/read.js';
 
 type Reader = (p: string) => Promise<{ ok: true; value: string } | { ok: false; problem: string }>;
 const readers: [string, Reader][] = [
   ['readSecretFile', (p) => readSecretFile(p)],
-  ['readSecretFileSync', (p) => Promise.resolve(readSecretFileSync(p))],
 ];
 
 let dir: string;
