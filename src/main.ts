@@ -12,10 +12,9 @@ import { createRegistry, registerSelfMetrics } from './metrics/self.js';
 import { Runtime } from './runtime.js';
 import { createConfigLoader, describeImport } from './sidecar/merge.js';
 import { VERSION } from './version.js';
-import { createWebGuards } from './web/guards.js';
 import { createStatusRouter } from './web/router.js';
 import { createHttpServer, createTlsServer, type WebServer } from './web/server.js';
-import { WebConfigSource } from './web/source.js';
+import type { WebConfigSource } from './web/source.js';
 
 const SHUTDOWN_GRACE_MS = 1500;
 
@@ -32,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(options.logLevel, options.logFormat);
   let web: WebConfigSource | undefined;
   if (options.webConfigFile !== undefined) {
+    // Imported only with --web.config.file: its schema, TLS loading and bcrypt are megabytes of RSS otherwise unused.
+    const { WebConfigSource } = await import('./web/source.js');
     try {
       web = await WebConfigSource.open(options.webConfigFile, logger);
     } catch (err) {
@@ -68,7 +69,9 @@ async function main(argv: string[]): Promise<number> {
     telemetryPath: options.telemetryPath,
     version: VERSION,
   });
-  const guards = web ? createWebGuards({ current: () => web.current(), rateLimit: web.initial.rateLimit }) : [];
+  const guards = web
+    ? (await import('./web/guards.js')).createWebGuards({ current: () => web.current(), rateLimit: web.initial.rateLimit })
+    : [];
   const app = createApp({ registry, telemetryPath: options.telemetryPath, runtime, logger, guards, routers: [...wiring.routers, statusRouter] });
   const server: WebServer = web?.initial.tls ? createTlsServer({ app, settings: () => web.tls(), logger }) : createHttpServer(app);
   let address: AddressInfo;
