@@ -1,5 +1,5 @@
 // Composition root: flags, config, components, the HTTP server and signals. The only file that touches `process`
-// (with heap.ts, which main.ts runs before this module is loaded).
+// (with heap.ts, which main.ts runs before it loads this module).
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { parseCli, type CliOptions } from './cli.js';

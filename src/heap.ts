@@ -1,4 +1,4 @@
-// Bounds V8's young generation; main.ts imports this module first, before the exporter's module graph is loaded.
+// Bounds V8's young generation: smallest while the exporter starts, then at most the size the floor settles at.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
@@ -23,8 +23,13 @@ export const YOUNG_GENERATION_CAP_BYTES = 4 * 1024 * 1024;
 const NO_GROWTH = '--semi-space-growth-factor=1';
 const V8_GROWTH = '--semi-space-growth-factor=2';
 
-const managed = !sizedByUser(process.execArgv, process.env.NODE_OPTIONS);
-if (managed) setFlagsFromString(NO_GROWTH);
+let managed = false;
+
+/** Called first thing by main.ts, before the exporter's module graph is loaded: no growth until it is up. */
+export function keepYoungGenerationSmall(): void {
+  managed = !sizedByUser(process.execArgv, process.env.NODE_OPTIONS);
+  if (managed) setFlagsFromString(NO_GROWTH);
+}
 
 export function youngGenerationBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;

@@ -44,6 +44,7 @@ describe('the young generation', () => {
   it('stays at its initial size until the exporter is up, then grows no further than the cap', async () => {
     const sizes = await youngGeneration(`
       const heap = await import(${JSON.stringify(HEAP)});
+      heap.keepYoungGenerationSmall();
       ${ALLOCATE}
       await churn();
       const start = newSpace();
@@ -65,6 +66,7 @@ describe('the young generation', () => {
     const sizes = await youngGeneration(
       `
       const heap = await import(${JSON.stringify(HEAP)});
+      heap.keepYoungGenerationSmall();
       ${ALLOCATE}
       await churn();
       const start = newSpace();
