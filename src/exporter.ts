@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   logger.info({ address: shown }, 'Listening on');
   // exporter-toolkit's start-up line; HTTP/2 is not served (http_server_config.http2 is accepted and ignored).
   logger.info({ http2: false, address: shown }, server.tls ? 'TLS is enabled.' : 'TLS is disabled.');
-  // Start-up's one-off garbage is behind us: from here the nursery may grow, to a bound (heap.ts).
+  // Start-up's one-off survivors are behind us: from here V8 sizes the nursery by the real load (heap.ts).
   allowYoungGenerationGrowth();
 
   process.on('SIGHUP', () => {
