@@ -1,12 +1,12 @@
 // The RBAC checker component: asks the API server, every check_interval, what this pod's service account may do.
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { RbacCheck } from '../config/schema.js';
 import { readCredentialFile, readSecretFile } from '../credentials/read.js';
 import type { Component } from '../runtime.js';
-import { reviewAccess, type ReviewResult } from './access-review.js';
+import type { ReviewResult } from './access-review.js';
 import {
   DEFAULT_CHECK_INTERVAL_MS,
   DEFAULT_RBAC_CHECKS,
@@ -63,6 +63,11 @@ function keyOf(check: RbacCheck): string {
   return JSON.stringify([check.verb, check.resource, check.subresource ?? '', check.group ?? '', check.namespace ?? '', check.name ?? '']);
 }
 
+async function defaultDispatcher(ca: Buffer): Promise<Dispatcher> {
+  const { Agent } = await import('undici');
+  return new Agent({ connect: { ca }, connections: 4, pipelining: 0 });
+}
+
 export class RbacChecker implements Component {
   readonly name = 'kubernetes-rbac';
   private enabled = false;
@@ -77,11 +82,9 @@ export class RbacChecker implements Component {
   /** Bumped by apply() and stop(): a round started under an older generation records nothing. */
   private generation = 0;
   private readonly timers: Timers;
-  private readonly dispatcherFor: (ca: Buffer) => Dispatcher;
 
   constructor(private readonly options: RbacCheckerOptions) {
     this.timers = options.timers ?? realTimers;
-    this.dispatcherFor = options.dispatcherFor ?? ((ca) => new Agent({ connect: { ca }, connections: 4, pipelining: 0 }));
     const self = this;
     new Gauge({
       name: 'scrape_auth_rbac_allowed',
@@ -217,7 +220,9 @@ export class RbacChecker implements Component {
     if (token.value === '') return { error: `the service-account token ${api.tokenFile} is empty` };
     const ca = await readCredentialFile(api.caFile);
     if (!ca.ok) return { error: `cannot read the API server CA ${api.caFile}: ${ca.problem}` };
-    const dispatcher = this.dispatcherFor(ca.content);
+    // Loaded on first use: undici and the review client cost megabytes of RSS outside a cluster, where no check runs.
+    const { reviewAccess } = await import('./access-review.js');
+    const dispatcher = this.options.dispatcherFor?.(ca.content) ?? (await defaultDispatcher(ca.content));
     try {
       const timeoutMs = Math.min(MAX_CHECK_TIMEOUT_MS, this.intervalMs);
       const results = await Promise.all(

@@ -7,7 +7,7 @@ import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '
 import type { Component } from '../runtime.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
-import { FileSd } from './file-sd.js';
+import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { realTimers, Scheduler, type Timers } from './scheduler.js';
@@ -101,10 +101,14 @@ export class ProbeComponent implements Component {
     const old = this.fileSds;
     this.fileSds = new Map();
     await Promise.all([...old.values()].flat().map((sd) => sd.stop()));
+    // Loaded only when a job uses file_sd_configs: its glob and YAML parsing are otherwise dead weight in RSS.
+    const needed = config.scrape_configs.some((job) => job.file_sd_configs.length > 0);
+    const FileSdClass = needed ? (await import('./file-sd.js')).FileSd : undefined;
     for (const job of config.scrape_configs) {
+      if (!FileSdClass) break;
       const sds = job.file_sd_configs.map(
         (block) =>
-          new FileSd({
+          new FileSdClass({
             patterns: block.files,
             refreshIntervalMs: block.refresh_interval,
             onChange: () => this.recompute(),

@@ -1,6 +1,6 @@
 // A small HTTP GET with Prometheus's HTTP client config, for asking Prometheus itself (GET /api/v1/targets).
 import { STATUS_CODES } from 'node:http';
-import { Agent, interceptors, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { HttpClientConfig } from '../config/schema.js';
 import { resolveHeaders, resolveTlsMaterial } from '../probe/auth.js';
 
@@ -31,6 +31,8 @@ export async function httpGet(url: string, http: ClientConfig, options: HttpGetO
   const tls = await buildTls(http);
   if (!tls.ok) return { ok: false, error: tls.error };
 
+  // Loaded on first use: all of undici costs megabytes of RSS that only sidecar mode needs.
+  const { Agent, interceptors, ProxyAgent, request } = await import('undici');
   let base: Dispatcher | undefined = options.dispatcher;
   if (!base) {
     const connect = tls.options;

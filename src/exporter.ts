@@ -1,0 +1,137 @@
+// Composition root: flags, config, components, the HTTP server and signals. The only file that touches `process`
+// (with heap.ts, which main.ts runs before it loads this module).
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { parseCli, type CliOptions } from './cli.js';
+import { createComponents } from './components.js';
+import { checkConfigFiles } from './config/check.js';
+import { ConfigError } from './config/load.js';
+import type { Demo } from './demo/demo.js';
+import { allowYoungGenerationGrowth } from './heap.js';
+import { createLogger, silentLogger } from './log.js';
+import { createRegistry, registerSelfMetrics } from './metrics/self.js';
+import { Runtime } from './runtime.js';
+import { createConfigLoader, describeImport } from './sidecar/merge.js';
+import { VERSION } from './version.js';
+import { createStatusRouter } from './web/router.js';
+import { createHttpServer, createTlsServer, type WebServer } from './web/server.js';
+import type { WebConfigSource } from './web/source.js';
+
+const SHUTDOWN_GRACE_MS = 1500;
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseCli(argv);
+  if (parsed.kind === 'exit') {
+    process.stdout.write(parsed.stdout);
+    process.stderr.write(parsed.stderr);
+    return parsed.code;
+  }
+  const options = parsed.options;
+  if (options.configCheck) return configCheck(options);
+
+  const logger = createLogger(options.logLevel, options.logFormat);
+  let web: WebConfigSource | undefined;
+  if (options.webConfigFile !== undefined) {
+    // Imported only with --web.config.file: its schema, TLS loading and bcrypt are megabytes of RSS otherwise unused.
+    const { WebConfigSource } = await import('./web/source.js');
+    try {
+      web = await WebConfigSource.open(options.webConfigFile, logger);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`error: invalid web config: ${err.message}\n`);
+      return 1;
+    }
+  }
+  const registry = createRegistry();
+  const metrics = registerSelfMetrics(registry);
+  // The runtime does not exist yet when the components are built; a reload request can only come later.
+  let runtime: Runtime | undefined;
+  const wiring = createComponents({ registry, logger, env: process.env, requestReload: () => void runtime?.reload() });
+  // Imported only with --demo: its PKI library (node-forge) and target cost megabytes of RSS nobody else needs.
+  const demo: Demo | undefined = options.demo ? await (await import('./demo/demo.js')).startDemo({ logger }) : undefined;
+  const configFile = demo?.configFile ?? options.configFile;
+  runtime = new Runtime({ load: createConfigLoader(configFile, logger), components: wiring.components, metrics, logger });
+  const stopAll = async () => {
+    await runtime.stop();
+    await demo?.stop();
+  };
+
+  const first = await runtime.reload();
+  if (!first.ok) {
+    process.stderr.write(`error: ${first.error.message}\n`);
+    await stopAll();
+    return 1;
+  }
+
+  logger.info({ version: VERSION, nodejs: process.version }, 'Started scrape-auth-exporter');
+  const statusRouter = createStatusRouter({
+    sources: wiring.status,
+    config: () => ({ file: configFile, ...runtime.reloadState() }),
+    telemetryPath: options.telemetryPath,
+    version: VERSION,
+  });
+  const guards = web
+    ? (await import('./web/guards.js')).createWebGuards({ current: () => web.current(), rateLimit: web.initial.rateLimit })
+    : [];
+  const app = createApp({ registry, telemetryPath: options.telemetryPath, runtime, logger, guards, routers: [...wiring.routers, statusRouter] });
+  const server: WebServer = web?.initial.tls ? createTlsServer({ app, settings: () => web.tls(), logger }) : createHttpServer(app);
+  let address: AddressInfo;
+  try {
+    address = await server.listen(options.listenAddress.host, options.listenAddress.port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`error: cannot listen on ${formatAddress(options)}: ${e.code ?? e.message}\n`);
+    await stopAll();
+    return 1;
+  }
+  const shown = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ address: shown }, 'Listening on');
+  // exporter-toolkit's start-up line; HTTP/2 is not served (http_server_config.http2 is accepted and ignored).
+  logger.info({ http2: false, address: shown }, server.tls ? 'TLS is enabled.' : 'TLS is disabled.');
+  // Start-up's one-off survivors are behind us: from here V8 sizes the nursery by the real load (heap.ts).
+  allowYoungGenerationGrowth();
+
+  process.on('SIGHUP', () => {
+    logger.info('Received SIGHUP, reloading config');
+    void runtime.reload();
+  });
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'Shutting down');
+      const force = setTimeout(() => resolve(0), SHUTDOWN_GRACE_MS);
+      force.unref();
+      void server.close().then(() => resolve(0));
+      void stopAll();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+function formatAddress(options: CliOptions): string {
+  const { host, port } = options.listenAddress;
+  return `${host && host.includes(':') ? `[${host}]` : (host ?? '')}:${port}`;
+}
+
+async function configCheck(options: CliOptions): Promise<number> {
+  try {
+    // Sidecar mode: prometheus.yml is imported too, so its errors and its credential files are checked as well.
+    const loaded = await createConfigLoader(options.configFile, silentLogger())();
+    const report = await checkConfigFiles(options.configFile, loaded.config);
+    const [heading, ...rest] = report.lines;
+    process.stdout.write(`${[heading, ...describeImport(loaded), ...rest].join('\n')}\n`);
+    return report.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // Our own bug, not a user error: the stack helps whoever reports it.
+    process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
