@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Generates k8s/components/prometheus-operator/prometheusrule.yaml from the plain rules file; --check fails when stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './lib/generated-file.mjs';
 import { parse, stringify } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,19 +18,4 @@ const resource = {
 };
 const text = `# Generated from ${SOURCE} by scripts/gen-prometheusrule.mjs: edit that file, then run the script.\n${stringify(resource, { lineWidth: 0 })}`;
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(`${root}${TARGET}`, 'utf8');
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== text) {
-    process.stderr.write(`${TARGET} is not generated from ${SOURCE}: run node scripts/gen-prometheusrule.mjs\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`${TARGET} is up to date\n`);
-} else {
-  writeFileSync(`${root}${TARGET}`, text);
-  process.stdout.write(`wrote ${TARGET}\n`);
-}
+writeOrCheck({ root, source: SOURCE, target: TARGET, script: 'scripts/gen-prometheusrule.mjs', text });

@@ -1,23 +1,13 @@
 // What is known about one watched file over time, and how a new observation changes it (pure: no I/O, no clock).
-import type { Inspection } from './inspect.js';
 import type { Observation } from './observe.js';
 
-export interface FileState {
+/**
+ * The last observation, carried forward: `hash` (and the `inspection` of that content) are kept while the file is
+ * gone, so its return is compared with what was there before.
+ */
+export interface FileState extends Observation {
   /** False until the first observation finished. */
   observed: boolean;
-  exists: boolean;
-  readable: boolean;
-  problem: string | undefined;
-  sizeBytes: number | undefined;
-  modifiedMs: number | undefined;
-  mode: number | undefined;
-  isSymlink: boolean;
-  realPath: string | undefined;
-  /** Hash of the last content read; kept while the file is gone, so its return is compared with it. */
-  hash: string | undefined;
-  empty: boolean | undefined;
-  /** Inspection of the content with `hash`. */
-  inspection: Inspection | undefined;
   changes: number;
   lastChangeMs: number | undefined;
 }
