@@ -124,6 +124,8 @@ export const probeBlockSchema = strict({
   interval: positiveDuration.optional(),
   timeout: positiveDuration.optional(),
   check_unauthenticated: z.boolean().default(false),
+  /** Scheduled probes keep their connection alive; a new one (full handshake) at least this often. Default 5m. */
+  max_connection_age: positiveDuration.optional(),
 });
 
 const staticConfigSchema = strict({

@@ -9,6 +9,7 @@ import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
 import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
+import { DEFAULT_MAX_CONNECTION_AGE_MS, TargetConnections } from './keep-alive.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { realTimers, Scheduler, type Timers } from './scheduler.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
@@ -48,6 +49,8 @@ export class ProbeComponent implements Component {
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly warnedJobs = new Set<string>();
+  /** Each scheduled target's kept-alive connections; closed when the target goes away. */
+  private readonly connections = new Map<string, TargetConnections>();
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
@@ -170,7 +173,12 @@ export class ProbeComponent implements Component {
       }
     }
 
-    for (const key of [...this.states.keys()]) if (!wanted.has(key)) this.states.delete(key);
+    for (const key of [...this.states.keys()]) {
+      if (wanted.has(key)) continue;
+      this.states.delete(key);
+      this.connections.get(key)?.close();
+      this.connections.delete(key);
+    }
     for (const [key, { target, job }] of wanted) {
       const existing = this.states.get(key);
       const checkUnauthenticated = job.probe?.check_unauthenticated ?? false;
@@ -196,7 +204,15 @@ export class ProbeComponent implements Component {
     const state = this.states.get(key);
     const job = state && this.job(state.target.job);
     if (!state || !job || !this.global) return;
-    const result = await this.probeNow(state.target, job);
+    let connections = this.connections.get(key);
+    if (!connections) {
+      connections = new TargetConnections(this.now);
+      this.connections.set(key, connections);
+    }
+    const result = await this.probeNow(state.target, job, {
+      connections,
+      maxConnectionAgeMs: job.probe?.max_connection_age ?? DEFAULT_MAX_CONNECTION_AGE_MS,
+    });
     // The target may have been removed (or replaced) while the probe ran: its result is dropped then.
     if (this.states.get(key) !== state) return;
     state.last = result;
@@ -263,6 +279,8 @@ export class ProbeComponent implements Component {
 
   async stop(): Promise<void> {
     this.scheduler.stop();
+    for (const connections of this.connections.values()) connections.close();
+    this.connections.clear();
     await Promise.all([...this.fileSds.values()].flat().map((sd) => sd.stop()));
     this.fileSds.clear();
   }

@@ -1,6 +1,8 @@
-// One probe of one target with its job's authentication: a fresh connection, Prometheus's request, a verdict.
+// One probe of one target with its job's authentication: Prometheus's request on a kept or fresh connection, a verdict.
+import { createHash } from 'node:crypto';
 import { createGunzip, constants as zlibConstants } from 'node:zlib';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type net from 'node:net';
 import type { ScrapeConfig } from '../config/schema.js';
 import type { ProbeResultKind } from '../status/types.js';
 import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
@@ -8,6 +10,7 @@ import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type Erro
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
 import { checkExposition } from './exposition.js';
 import { parseForbidden, type ForbiddenInfo } from './forbidden.js';
+import { DEFAULT_MAX_CONNECTION_AGE_MS, type TargetConnections } from './keep-alive.js';
 import { SecureContextCache } from './tls-context.js';
 
 /** Prometheus 3's Accept header for its default scrape_protocols. */
@@ -45,6 +48,13 @@ export interface ProbeDeps {
   /** Record a trace of every request for /probe?debug=true. */
   trace?: boolean;
   maxBodyBytes?: number;
+  /**
+   * The target's kept-alive connections. Scheduled probes pass them, as Prometheus's scrape client keeps its
+   * connections; without them (GET /probe, as blackbox_exporter) every request dials and closes its own.
+   */
+  connections?: TargetConnections;
+  /** probe.max_connection_age: a kept connection older than this is replaced by a new one (full handshake). */
+  maxConnectionAgeMs?: number;
 }
 
 export interface HopTrace {
@@ -135,7 +145,12 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
     for (let redirects = 0; ; redirects++) {
       const sameHost = current.host === origin.host;
       const hopHeaders = sameHost ? headers : headers.filter((h) => !h.credential);
-      const hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock);
+      let hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock, true);
+      // Go's transport retries a request that failed on a reused connection the server had already closed, once,
+      // on a fresh one; never after a timeout (that is the target's answer) and never after a response began.
+      if (!hop.ok && hop.reused && hop.statusCode === undefined && !controller.signal.aborted && closedByServer(hop)) {
+        hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock, false);
+      }
       out.hops.push(hop.trace);
       if (hop.observe.tls?.earliestNotAfterMs !== undefined && out.tlsCertExpiryMs === undefined) out.tlsCertExpiryMs = hop.observe.tls.earliestNotAfterMs;
       if (!hop.ok) {
@@ -193,10 +208,22 @@ function isRedirect(code: number): boolean {
 }
 
 type HopOutcome =
-  | { ok: true; statusCode: number; location?: string; contentType?: string; body?: string; truncated: boolean; bodyBytes: number; observe: DialObservation; proxy?: string; trace: HopTrace }
-  | { ok: false; error: unknown; statusCode?: number; bodyBytes: number; observe: DialObservation; proxy?: string; trace: HopTrace };
+  | { ok: true; statusCode: number; location?: string; contentType?: string; body?: string; truncated: boolean; bodyBytes: number; observe: DialObservation; proxy?: string; trace: HopTrace; reused: boolean }
+  | { ok: false; error: unknown; statusCode?: number; bodyBytes: number; observe: DialObservation; proxy?: string; trace: HopTrace; reused: boolean };
 
-/** One HTTP request on a connection of its own, closed as soon as the status and a bounded body prefix are in. */
+/** Errors that mean the peer had closed the connection: what a request on a kept connection meets in a race with it. */
+const CLOSED_BY_PEER = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_DESTROYED', PROBE_ERROR_CODES.eof]);
+
+function closedByServer(hop: HopOutcome & { ok: false }): boolean {
+  const codes = [hop.observe.socketError, hop.error].map((e) => (e as { code?: string } | undefined)?.code);
+  return codes.some((code) => code !== undefined && CLOSED_BY_PEER.has(code));
+}
+
+/**
+ * One HTTP request. With the target's kept connections (scheduled probes) it reuses the one made for exactly this
+ * origin, proxy and TLS material, and keeps it again after a response that ended within the read cap; otherwise
+ * the connection is its own and closed as soon as the status and a bounded body prefix are in.
+ */
 async function request(
   url: URL,
   job: ProbeJob,
@@ -205,12 +232,16 @@ async function request(
   withClientCert: boolean,
   signal: AbortSignal,
   clock: () => number,
+  reuse: boolean,
 ): Promise<HopOutcome> {
   const started = clock();
   const observe: DialObservation = {};
   const https = url.protocol === 'https:';
   const port = Number(url.port || (https ? 443 : 80));
   const proxy = proxyPlan(job, https);
+  const pool = deps.connections;
+  const maxAgeMs = deps.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
+  let reused = false;
   const proxyLabel = proxy ? `${proxy.host}:${proxy.port}` : undefined;
   const timings = (): HopTrace['timings'] => ({ dnsMs: observe.dnsMs, connectMs: observe.connectMs, tlsMs: observe.tlsMs, totalMs: clock() - started });
 
@@ -234,28 +265,68 @@ async function request(
     trace.timings = timings();
     trace.remote = observe.remote;
     if (deps.trace) trace.tls = observe.tls;
-    return { ok: false, error, ...(statusCode !== undefined ? { statusCode } : {}), bodyBytes, observe, ...(proxyLabel ? { proxy: proxyLabel } : {}), trace };
+    return { ok: false, error, ...(statusCode !== undefined ? { statusCode } : {}), bodyBytes, observe, ...(proxyLabel ? { proxy: proxyLabel } : {}), trace, reused };
   };
 
   let tlsPlan: TlsPlan | undefined;
+  let materialKey = '';
   if (https) {
     const material = await resolveTlsMaterial(job, withClientCert, deps.readSecret);
     if (!material.ok) return fail(Object.assign(new Error(material.message), { code: PROBE_ERROR_CODES.credentials }));
     const context = (deps.tlsContexts ?? sharedContexts).get(material.value);
     if (!context.ok) return fail(context.error);
+    materialKey = context.key;
     tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify: job.tls_config?.insecure_skip_verify ?? false };
   }
 
+  // A kept connection is reused only for exactly what it was made for: a rotated CA, certificate or key (a new
+  // material digest), another proxy or server_name means a new connection and a full handshake.
+  const slot = `${withClientCert ? 'auth' : 'bare'} ${url.protocol}//${url.host}`;
+  const identity = pool ? connectionIdentity(url, proxy, materialKey, tlsPlan) : '';
+  const kept = pool && reuse ? pool.take(slot, identity, maxAgeMs) : undefined;
+  if (kept) {
+    reused = true;
+    observe.established = true;
+    if (kept.seen.remote !== undefined) observe.remote = kept.seen.remote;
+    if (kept.seen.local !== undefined) observe.local = kept.seen.local;
+    if (kept.seen.tls !== undefined) observe.tls = kept.seen.tls;
+  }
+  const createdMs = kept?.createdMs ?? pool?.clock() ?? 0;
+  const onSocketError = (err: Error) => {
+    observe.socketError ??= err;
+  };
+
   // node:http over our own dial(): about 0.5 ms of CPU less per probe than a per-probe undici Client
-  // (docs/benchmarks.md). No agent: the socket is never pooled, and "Connection: close" is sent.
+  // (docs/benchmarks.md). No agent: the kept connections are ours (keep-alive.ts); without them
+  // "Connection: close" is sent and the socket closed after the response.
   let req: ClientRequest | undefined;
+  let socket: net.Socket | undefined;
+  let release: (() => void) | undefined;
   try {
     // Through a proxy without a tunnel, the request line carries the absolute URL, as Go sends it.
     const path = proxy && !proxy.tunnel ? url.href : `${url.pathname}${url.search}`;
     const dialPlan: DialPlan = { host: url.hostname, port, ...(tlsPlan ? { tls: tlsPlan } : {}), ...(proxy ? { proxy } : {}), lookup: deps.lookup ?? systemLookup, signal, observe, clock };
-    const sent = send(path, ['Host', url.host, ...wire.flat()], dialPlan, signal);
+    const connect = (oncreate: (err: Error | null, socket?: net.Socket) => void): net.Socket | undefined => {
+      if (kept) {
+        // dial() bound its error listener to the first probe's observation; this one reports to this probe's.
+        kept.socket.on('error', onSocketError);
+        return kept.socket;
+      }
+      dial(dialPlan).then(
+        (s) => oncreate(null, s),
+        (err: unknown) => oncreate(err instanceof Error ? err : new Error(String(err))),
+      );
+      return undefined;
+    };
+    const sent = send(path, requestHeaders(url.host, wire, pool !== undefined), connect, signal);
     req = sent.req;
+    const freed = sent.freed;
+    release = () => {
+      freed.cancel();
+      kept?.socket.removeListener('error', onSocketError);
+    };
     const response = await sent.response;
+    socket = response.socket ?? undefined;
     const firstByteMs = clock() - started;
     const statusCode = response.statusCode ?? 0;
     const header = (name: string) => {
@@ -265,15 +336,24 @@ async function request(
     let body: string | undefined;
     let truncated = false;
     let bodyBytes = 0;
-    // Only a 200 (exposition check) and a 403 (forbidden_info) need the body.
-    if (statusCode === 200 || statusCode === 403) {
+    // Only a 200 (exposition check) and a 403 (forbidden_info) need the body; on a kept connection any other
+    // body is read to its end (within the cap) and dropped, as Prometheus drains it, so the connection can be reused.
+    const needBody = statusCode === 200 || statusCode === 403;
+    if (needBody || pool) {
       try {
-        const prefix = await readPrefix(response, header('content-encoding'), deps.maxBodyBytes ?? MAX_BODY_BYTES);
-        body = prefix.text;
+        const prefix = await readPrefix(response, needBody ? header('content-encoding') : undefined, deps.maxBodyBytes ?? MAX_BODY_BYTES);
+        if (needBody) body = prefix.text;
         truncated = prefix.truncated;
         bodyBytes = prefix.bytesRead;
       } catch (err) {
         return fail(signal.aborted ? signal.reason : closedEarly(err, observe), statusCode, bodyBytes);
+      }
+      // A body cut short at the cap ended the connection (readPrefix destroyed it); a complete one leaves it to
+      // node:http, which frees it when the server allows keep-alive and closes it otherwise.
+      if (pool && !truncated && socket && (await freed.settled)) {
+        release();
+        release = undefined;
+        pool.keep(slot, { socket, identity, createdMs, seen: { remote: observe.remote, local: observe.local, tls: observe.tls } }, maxAgeMs);
       }
     }
     trace.statusCode = statusCode;
@@ -296,18 +376,76 @@ async function request(
       observe,
       ...(proxyLabel ? { proxy: proxyLabel } : {}),
       trace,
+      reused,
     };
   } catch (err) {
     return fail(closedEarly(err, observe));
   } finally {
-    // Drop the connection: never reused, never drained (an endless body stops here).
+    release?.();
+    // A connection not kept above is dropped here: an endless body, a timeout or an error stops it. A kept one
+    // was freed by node:http already, and destroying its finished request leaves the socket alone.
     req?.destroy();
   }
 }
 
-/** Sends one GET on a connection dialled for it alone; resolves with the response head. */
-function send(path: string, headers: string[], plan: DialPlan, signal: AbortSignal): { req: ClientRequest; response: Promise<IncomingMessage> } {
+/** Request headers for node:http: Host first, repeated names as one array, "Connection: keep-alive" when kept. */
+function requestHeaders(host: string, wire: [string, string][], keepAlive: boolean): Record<string, string | string[]> {
+  // node:http decides keep-alive from an explicit Connection header only when headers come as an object.
+  const out: Record<string, string | string[]> = { Host: host };
+  const names = new Map<string, string>([['host', 'Host']]);
+  for (const [name, value] of wire) {
+    const lower = name.toLowerCase();
+    const existing = names.get(lower);
+    if (existing === undefined) {
+      names.set(lower, name);
+      out[name] = value;
+      continue;
+    }
+    const current = out[existing]!;
+    out[existing] = Array.isArray(current) ? [...current, value] : [current, value];
+  }
+  if (keepAlive && !names.has('connection')) out['Connection'] = 'keep-alive';
+  return out;
+}
+
+/** What a kept connection proves: hashed, since the proxy's userinfo is part of it. */
+function connectionIdentity(url: URL, proxy: ProxyPlan | undefined, materialKey: string, tlsPlan: TlsPlan | undefined): string {
+  const hash = createHash('sha256');
+  hash.update(`${url.protocol}//${url.host}\u0000${materialKey}\u0000${tlsPlan ? `${tlsPlan.verifyName}\u0000${tlsPlan.insecureSkipVerify}` : '-'}\u0000`);
+  hash.update(proxy ? JSON.stringify(proxy) : '-');
+  return hash.digest('base64');
+}
+
+interface Freed {
+  /** True once node:http freed the socket for another request (a clean keep-alive end), false if it closed first. */
+  settled: Promise<boolean>;
+  cancel(): void;
+}
+
+/** Sends one GET; resolves with the response head. `connect` hands over a kept socket or dials a new one. */
+function send(
+  path: string,
+  headers: Record<string, string | string[]>,
+  connect: (oncreate: (err: Error | null, socket?: net.Socket) => void) => net.Socket | undefined,
+  signal: AbortSignal,
+): { req: ClientRequest; response: Promise<IncomingMessage>; freed: Freed } {
   let req!: ClientRequest;
+  let resolveSettled: (free: boolean) => void = () => undefined;
+  let detach: () => void = () => undefined;
+  // A timeout while waiting for the free: the connection is not kept (the finally block destroys it).
+  const onAbort = () => freed.cancel();
+  const settle = (free: boolean) => {
+    signal.removeEventListener('abort', onAbort);
+    resolveSettled(free);
+  };
+  const freed: Freed = {
+    settled: new Promise<boolean>((resolve) => (resolveSettled = resolve)),
+    cancel: () => {
+      detach();
+      settle(false);
+    },
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req = httpRequest({
       method: 'GET',
@@ -316,13 +454,24 @@ function send(path: string, headers: string[], plan: DialPlan, signal: AbortSign
       setHost: false,
       signal,
       maxHeaderSize: MAX_HEADER_BYTES,
-      createConnection: (_opts, oncreate) => {
-        dial(plan).then(
-          (socket) => oncreate(null, socket),
-          (err: unknown) => oncreate(err instanceof Error ? err : new Error(String(err)), undefined as never),
-        );
-        return undefined;
-      },
+      createConnection: (_opts, oncreate) => connect(oncreate as (err: Error | null, socket?: net.Socket) => void),
+    });
+    // Listened for from the start: node:http emits "free" on the socket one tick after the response's end.
+    req.once('socket', (socket: net.Socket) => {
+      const onFree = () => {
+        detach();
+        settle(true);
+      };
+      const onClose = () => {
+        detach();
+        settle(false);
+      };
+      detach = () => {
+        socket.removeListener('free', onFree);
+        socket.removeListener('close', onClose);
+      };
+      socket.once('free', onFree);
+      socket.once('close', onClose);
     });
     req.on('error', reject);
     req.on('response', (res: IncomingMessage) => {
@@ -332,7 +481,7 @@ function send(path: string, headers: string[], plan: DialPlan, signal: AbortSign
     });
     req.end();
   });
-  return { req, response };
+  return { req, response, freed };
 }
 
 /**

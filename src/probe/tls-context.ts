@@ -10,12 +10,13 @@ export interface TlsMaterial {
   maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
 
-export type ContextOutcome = { ok: true; context: SecureContext } | { ok: false; error: Error };
+/** `key`: the digest of the material, so a kept connection can tell whether it was made with the same files. */
+export type ContextOutcome = { ok: true; context: SecureContext; key: string } | { ok: false; error: Error };
 
 /**
  * createSecureContext parses the CA bundle and key on every call (~1 ms of CPU each), so contexts are kept by a
  * digest of their content. Keyed on content, not path: a rotated file gets a new context at the very next probe.
- * Sessions are never reused (each probe does a full handshake), so a context holds no per-target state.
+ * Sessions are never resumed (a new connection does a full handshake), so a context holds no per-target state.
  */
 export class SecureContextCache {
   private readonly contexts = new Map<string, SecureContext>();
@@ -33,7 +34,7 @@ export class SecureContextCache {
       // Map order is insertion order: re-inserting keeps the most recently used last.
       this.contexts.delete(key);
       this.contexts.set(key, cached);
-      return { ok: true, context: cached };
+      return { ok: true, context: cached, key };
     }
     let context: SecureContext;
     try {
@@ -56,7 +57,7 @@ export class SecureContextCache {
       if (oldest === undefined) break;
       this.contexts.delete(oldest);
     }
-    return { ok: true, context };
+    return { ok: true, context, key };
   }
 }
 

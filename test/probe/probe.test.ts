@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, type ProbeDeps, type ProbeTarget } from '../../src/probe/probe.js';
+import { TargetConnections } from '../../src/probe/keep-alive.js';
 import { SecureContextCache } from '../../src/probe/tls-context.js';
 import { job, makePki, METRICS_BODY, startServer, startTcp, tmpDir, type Pki, type TestServer } from './helpers.js';
 
@@ -26,7 +27,9 @@ let wrongName: TestServer;
 let dir: string;
 const closers: (() => Promise<void>)[] = [];
 
-const deps = (extra: Partial<ProbeDeps> = {}): ProbeDeps => ({ timeoutMs: 3000, tlsContexts: new SecureContextCache(), ...extra });
+// probe-kept.test.ts runs this whole file again on kept-alive connections (as scheduled probes run): same verdicts.
+const kept = (globalThis as { keptConnections?: TargetConnections }).keptConnections;
+const deps = (extra: Partial<ProbeDeps> = {}): ProbeDeps => ({ timeoutMs: 3000, tlsContexts: new SecureContextCache(), ...(kept ? { connections: kept } : {}), ...extra });
 const target = (url: string): ProbeTarget => ({ job: 'test', instance: new URL(url).host, url, labels: {} });
 
 function appHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -404,6 +407,10 @@ describe('TLS', () => {
     const server = https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(METRICS_BODY));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/metrics`;
+    // On a kept connection the server's new certificate shows at the next handshake: a clock that passes
+    // max_connection_age between probes makes every probe that handshake.
+    let t = 0;
+    const deps = (): ProbeDeps => ({ timeoutMs: 3000, tlsContexts: new SecureContextCache(), ...(kept ? { connections: new TargetConnections(() => (t += 600_000)) } : {}) });
     try {
       const first = await probe(target(url), job({ tls_config: ca() }), deps());
       expect(first.result).toBe('ok');
