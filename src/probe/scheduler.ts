@@ -1,4 +1,5 @@
-// Runs each target's probe once per interval at a stable offset, with at most N probes in flight.
+// Runs each target's probe once per interval at a stable offset, with at most N probes in flight; a new target's
+// first probe comes within min(interval, 5s).
 import { createHash } from 'node:crypto';
 
 /** The timer functions the scheduler uses; tests pass a fake clock so nothing sleeps. */
@@ -22,10 +23,15 @@ export interface ScheduledTask {
   run(): Promise<void>;
 }
 
+/** SPEC: the first round after start-up or a reload finishes within min(interval, FIRST_ROUND_MS). */
+export const FIRST_ROUND_MS = 5000;
+
 interface Entry {
   task: ScheduledTask;
   offsetMs: number;
   timer: unknown;
+  /** The slot the timer was armed for: the next one is armed strictly after it, even when a timer fires early. */
+  dueMs: number;
   /** Queued or running: a probe still busy when its next slot comes is not started twice. */
   busy: boolean;
   /** runSoon() came while it ran (perhaps with the old credential): run once more when it finishes. */
@@ -36,6 +42,16 @@ interface Entry {
 export function offsetFor(key: string, intervalMs: number): number {
   const hash = createHash('sha256').update(key).digest();
   return Number(hash.readBigUInt64BE(0) % BigInt(Math.max(1, Math.floor(intervalMs))));
+}
+
+/**
+ * When a new target's first probe starts: its stable offset folded into the first half of min(interval, 5s), so a
+ * new set of targets is spread over that window (and then queued by max_concurrent_probes) rather than all fired at
+ * once, and the second half leaves room for the probes themselves.
+ */
+export function firstRoundDelay(intervalMs: number, offsetMs: number): number {
+  const spread = Math.floor(Math.min(intervalMs, FIRST_ROUND_MS) / 2);
+  return spread > 0 ? offsetMs % spread : 0;
 }
 
 /** The first time ≥ now that falls on the key's slot. */
@@ -86,23 +102,44 @@ export class Scheduler {
         entry.task = task;
         continue;
       }
-      if (entry) this.timers.clearTimeout(entry.timer);
-      const fresh: Entry = { task, offsetMs: offsetFor(task.key, task.intervalMs), timer: undefined, busy: false };
+      const now = this.now();
+      const fresh: Entry = { task, offsetMs: offsetFor(task.key, task.intervalMs), timer: undefined, dueMs: now, busy: false };
       this.entries.set(task.key, fresh);
-      this.arm(fresh);
+      if (entry) {
+        // A changed interval: the target has a verdict already, it moves to its new slot.
+        this.timers.clearTimeout(entry.timer);
+        this.arm(fresh, now);
+      } else {
+        this.armFirst(fresh, now);
+      }
     }
   }
 
-  private arm(entry: Entry): void {
+  /** A new target: its first probe within the first-round window, then its regular slot. */
+  private armFirst(entry: Entry, now: number): void {
+    if (this.stopped) return;
+    const delay = firstRoundDelay(entry.task.intervalMs, entry.offsetMs);
+    entry.dueMs = now + delay;
+    entry.timer = this.timers.setTimeout(() => this.fire(entry, true), delay);
+  }
+
+  /**
+   * Arms the next slot strictly after `after` (the slot just served): a Node timer may fire up to 1 ms before the
+   * clock reaches its slot, and re-arming from the clock alone then found the same slot again (a second probe 1 ms
+   * after the first).
+   */
+  private arm(entry: Entry, after: number): void {
     if (this.stopped) return;
     const now = this.now();
-    const at = nextSlot(now + 1, entry.task.intervalMs, entry.offsetMs);
+    const at = nextSlot(Math.max(now, after) + 1, entry.task.intervalMs, entry.offsetMs);
+    entry.dueMs = at;
     entry.timer = this.timers.setTimeout(() => this.fire(entry), at - now);
   }
 
-  private fire(entry: Entry): void {
+  private fire(entry: Entry, first = false): void {
     if (this.stopped || this.entries.get(entry.task.key) !== entry) return;
-    this.arm(entry);
+    // After a first-round probe, the regular slot at least half an interval later: no second probe right behind it.
+    this.arm(entry, first ? entry.dueMs + Math.ceil(entry.task.intervalMs / 2) : entry.dueMs);
     if (entry.busy) return;
     entry.busy = true;
     this.queue.push(entry);
