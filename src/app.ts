@@ -3,6 +3,7 @@ import express, { type Express, type RequestHandler, type Router } from 'express
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ReloadResult } from './runtime.js';
+import { metricsHandler } from './web/metrics.js';
 
 export interface AppDeps {
   registry: Registry;
@@ -21,15 +22,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   for (const guard of deps.guards ?? []) app.use(guard);
 
-  app.get(deps.telemetryPath, async (_req, res) => {
-    try {
-      const body = await deps.registry.metrics();
-      res.type(deps.registry.contentType).send(body);
-    } catch (err) {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'Error gathering metrics');
-      res.status(500).type('text/plain').send('error gathering metrics\n');
-    }
-  });
+  app.get(deps.telemetryPath, metricsHandler(deps.registry, deps.logger));
 
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('Healthy\n');

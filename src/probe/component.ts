@@ -8,7 +8,7 @@ import type { Component } from '../runtime.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
 import type { FileSd } from './file-sd.js';
-import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
+import { emptyCounts, invalidateText, registerProbeMetrics, targetText, type TargetState } from './metrics.js';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, TargetConnections } from './keep-alive.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { realTimers, Scheduler, type Timers } from './scheduler.js';
@@ -183,8 +183,13 @@ export class ProbeComponent implements Component {
       const existing = this.states.get(key);
       const checkUnauthenticated = job.probe?.check_unauthenticated ?? false;
       if (existing) {
-        existing.target = target;
-        existing.checkUnauthenticated = checkUnauthenticated;
+        // Recomputed on every file SD or discovery change: an unchanged target keeps its object, so its cached
+        // labels and rendered lines stay; a changed one is re-rendered at the next scrape.
+        if (!sameTarget(existing.target, target) || existing.checkUnauthenticated !== checkUnauthenticated) {
+          existing.target = target;
+          existing.checkUnauthenticated = checkUnauthenticated;
+          invalidateText(existing);
+        }
       } else {
         this.states.set(key, { target, last: undefined, counts: emptyCounts(), checkUnauthenticated });
       }
@@ -217,6 +222,9 @@ export class ProbeComponent implements Component {
     if (this.states.get(key) !== state) return;
     state.last = result;
     state.counts[result.result]++;
+    // Rendered here, once per probe, rather than at each scrape: a scrape of many targets only copies text.
+    invalidateText(state);
+    targetText(state);
     // Checked first: the object below would be built for every probe even when debug logging is off.
     if (this.options.logger.isLevelEnabled('debug')) {
       this.options.logger.debug(
@@ -284,4 +292,10 @@ export class ProbeComponent implements Component {
     await Promise.all([...this.fileSds.values()].flat().map((sd) => sd.stop()));
     this.fileSds.clear();
   }
+}
+
+function sameTarget(a: ProbeTarget, b: ProbeTarget): boolean {
+  if (a.job !== b.job || a.instance !== b.instance || a.url !== b.url) return false;
+  const ak = Object.keys(a.labels);
+  return ak.length === Object.keys(b.labels).length && ak.every((k) => a.labels[k] === b.labels[k]);
 }
