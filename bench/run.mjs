@@ -12,10 +12,11 @@ import { writeBlackboxConfig, writeOurConfig } from './lib/configs.mjs';
 import { BLACKBOX_BIN, blackboxVersion, OUR_MAIN, startBlackbox, startFloor, startOurs } from './lib/exporters.mjs';
 import { buildRows, renderTable } from './lib/report.mjs';
 import { atScale, changeLatency, makeCredentialFiles, probeWorks, saturated, settledRss, steadyBlackbox, steadyOurs } from './lib/scenarios.mjs';
+import { prometheusPresent, renderScaleTable, scaleEngines } from './lib/scale.mjs';
 import { loopbackAddresses, startTargets } from './lib/targets.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ['idle', 'saturated', 'steady', 'scale', 'latency'];
+const SECTIONS = ['idle', 'saturated', 'steady', 'scale', 'latency', 'engines'];
 
 const PROFILES = {
   full: {
@@ -38,6 +39,8 @@ const PROFILES = {
     latencyFiles: 100,
     latencySamples: 100,
     latencyTimeoutMs: 15_000,
+    // engines: ours, blackbox_exporter and Prometheus over the same N targets, each alone in turn.
+    engines: { targets: [1000, 10_000], interval: '30s', intervalMs: 30_000, warmupMs: 36_000, windowMs: 45_000, renderSamples: 3 },
   },
   // A few probes and files, seconds in all: what the smoke test runs to see the bench work end to end.
   quick: {
@@ -60,6 +63,7 @@ const PROFILES = {
     latencyFiles: 3,
     latencySamples: 3,
     latencyTimeoutMs: 5000,
+    engines: { targets: [20], interval: '1s', intervalMs: 1000, warmupMs: 1500, windowMs: 2500, renderSamples: 1 },
   },
 };
 
@@ -70,9 +74,14 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     reps: { type: 'string' },
     'no-blackbox': { type: 'boolean', default: false },
+    'no-prometheus': { type: 'boolean', default: false },
+    // e.g. --engines-n=10000 to run the engines section at 10,000 targets only.
+    'engines-n': { type: 'string' },
+    'ours-before': { type: 'string' },
   },
 });
 const profile = { ...PROFILES[flags.quick ? 'quick' : 'full'] };
+if (flags['engines-n']) profile.engines = { ...profile.engines, targets: flags['engines-n'].split(',').map(Number) };
 if (flags.reps) profile.reps = Number(flags.reps);
 const only = new Set(flags.only ? flags.only.split(',') : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -194,6 +203,19 @@ async function main() {
       }
     }
 
+    if (only.has('engines')) {
+      const engines = ['ours'];
+      if (flags['ours-before']) engines.push('ours-before');
+      if (bbVersion) engines.push('blackbox');
+      if (!flags['no-prometheus'] && (await prometheusPresent())) engines.push('prometheus');
+      else results.notes.push('engines: prometheus not found (apt-get install prometheus): its rows stay empty');
+      const engineDir = path.join(dir, 'engines');
+      mkdirSync(engineDir, { recursive: true });
+      // ECDSA P-256 certificates for this section, as the issue's runs used.
+      const ecCerts = generateCerts(engineDir, { ecdsa: true });
+      results.engines = await scaleEngines({ dir: engineDir, token, tokenFile, certs: ecCerts, settings: profile.engines, engines, log, oursMain: flags['ours-before'] });
+    }
+
     if (only.has('latency')) {
       log(`change → metric latency: ${profile.latencySamples} plain writes, ${profile.latencySamples} ..data swaps`);
       const { atomicWriteDir } = await import(path.join(HERE, '..', 'dist', 'demo', 'atomic-writer.js'));
@@ -211,6 +233,7 @@ async function main() {
   const table = renderTable(rows);
   const header = `scrape-auth-exporter bench (${results.profile}), ${results.date.slice(0, 10)}: ${m.nproc} × ${m.cpu}, Node ${m.node}, blackbox_exporter ${m.blackbox}`;
   process.stdout.write(`\n${header}\n\n${table}\n`);
+  if (results.engines) process.stdout.write(`\nscale: ours, blackbox_exporter and Prometheus over the same targets (each alone in turn)\n\n${renderScaleTable(results.engines)}\n`);
   if (results.notes.length) process.stdout.write(`\nnotes:\n${results.notes.map((n) => `- ${n}`).join('\n')}\n`);
   const outDir = flags.out ?? path.join(HERE, 'results');
   mkdirSync(outDir, { recursive: true });

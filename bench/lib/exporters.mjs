@@ -13,12 +13,13 @@ export const BLACKBOX_BIN = process.env.BLACKBOX_EXPORTER ?? '/usr/bin/prometheu
 /** Extra node flags for our exporter only, e.g. BENCH_OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const OUR_NODE_ARGS = (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-export async function startOurs(configFile) {
+/** `main`: another build to compare with (bench/run.mjs --ours-before=PATH/dist/main.js), else this one. */
+export async function startOurs(configFile, main = OUR_MAIN) {
   const port = await freePort();
   const server = await startServer(
     'scrape-auth-exporter',
     process.execPath,
-    [...OUR_NODE_ARGS, OUR_MAIN, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`],
+    [...OUR_NODE_ARGS, main, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`],
     `http://127.0.0.1:${port}/-/ready`,
   );
   return { ...server, origin: `http://127.0.0.1:${port}` };

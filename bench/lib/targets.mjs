@@ -11,8 +11,8 @@ export function loopbackAddresses(n) {
   return Array.from({ length: n }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 }
 
-export async function startTargets({ token, certs, addresses }) {
-  const child = fork(SCRIPT, [JSON.stringify({ token, ...certs, addresses })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function startTargets({ token, certs, addresses, kinds, keepAliveMs }) {
+  const child = fork(SCRIPT, [JSON.stringify({ token, ...certs, addresses, kinds, keepAliveMs })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
@@ -28,6 +28,17 @@ export async function startTargets({ token, certs, addresses }) {
       child.send('counts');
       const [reply] = await once(child, 'message');
       return reply.counts;
+    },
+    /** Starts recording arrival times per target (clearing earlier ones). */
+    async record() {
+      child.send('record');
+      await once(child, 'message');
+    },
+    /** Stops recording; every |gap − interval| between two probes of one target. */
+    async lateness(intervalMs) {
+      child.send({ lateness: { intervalMs } });
+      const [reply] = await once(child, 'message');
+      return reply;
     },
     async stop() {
       if (child.exitCode !== null) return;

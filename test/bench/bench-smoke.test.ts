@@ -19,14 +19,14 @@ async function runBench(args: string[]): Promise<{ code: number | null; stdout: 
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 200_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
 describe('npm run bench -- --quick', () => {
-  it('runs to completion, prints the ratio table and writes its results as JSON', { timeout: 120_000 }, async () => {
+  it('runs to completion, prints the ratio table and writes its results as JSON', { timeout: 240_000 }, async () => {
     const blackbox = existsSync(BLACKBOX);
     const run = await runBench(blackbox ? [] : ['--no-blackbox']);
     expect(run.code, run.stderr).toBe(0);
@@ -38,6 +38,12 @@ describe('npm run bench -- --quick', () => {
     expect(run.stdout).toMatch(/\| idle RSS MiB \(ours vs express\+prom-client floor\) \| [\d.]+ \| [\d.]+ \|/);
     if (blackbox) expect(run.stdout).toMatch(/\| bearer\/HTTP c=1: CPU-s per 1,000 probes \| [^|]+ \| [\d.]+ \|/);
     else expect(run.stderr).toContain('blackbox_exporter not found');
+
+    // The scale section: ours, and blackbox_exporter / Prometheus where installed, over the same targets.
+    expect(run.stdout).toContain('scale: ours, blackbox_exporter and Prometheus over the same targets');
+    expect(run.stdout).toMatch(/\| 20 bearer \| ours \| [\d.]+ \| [\d.]+ \|/);
+    expect(run.stdout).toMatch(/\| 20 mtls \| ours \| [\d.]+ \| [\d.]+ \|/);
+    if (existsSync('/usr/bin/prometheus')) expect(run.stdout).toMatch(/\| 20 mtls \| prometheus \| [\d.]+ \|/);
 
     const files = readdirSync(out).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
