@@ -9,7 +9,7 @@ import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
 import type { FileSd } from './file-sd.js';
 import { emptyCounts, invalidateText, registerProbeMetrics, targetText, type TargetState } from './metrics.js';
-import { DEFAULT_MAX_CONNECTION_AGE_MS, TargetConnections } from './keep-alive.js';
+import { DEFAULT_MAX_CONNECTION_AGE_MS, KeepAliveBudget, TargetConnections } from './keep-alive.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { realTimers, Scheduler, type Timers } from './scheduler.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
@@ -51,6 +51,7 @@ export class ProbeComponent implements Component {
   private readonly warnedJobs = new Set<string>();
   /** Each scheduled target's kept-alive connections; closed when the target goes away. */
   private readonly connections = new Map<string, TargetConnections>();
+  private readonly keepAliveBudget = new KeepAliveBudget();
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
@@ -211,7 +212,7 @@ export class ProbeComponent implements Component {
     if (!state || !job || !this.global) return;
     let connections = this.connections.get(key);
     if (!connections) {
-      connections = new TargetConnections(this.now);
+      connections = new TargetConnections(this.now, this.keepAliveBudget);
       this.connections.set(key, connections);
     }
     const result = await this.probeNow(state.target, job, {

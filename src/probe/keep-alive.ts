@@ -14,6 +14,36 @@ export const DEFAULT_MAX_CONNECTION_AGE_MS = 5 * 60_000;
  */
 export const MAX_CONNECTIONS_PER_TARGET = 4;
 
+/**
+ * Idle connections kept by all targets together. Each is a file descriptor (and, for TLS, about 65 KiB of OpenSSL
+ * and Node buffers that Node does not release while idle): beyond this many, a probe's connection is closed after
+ * it, as /probe's is, rather than evicting another target's (which, probed in a cycle, would thrash).
+ */
+export const MAX_KEPT_CONNECTIONS = 10_000;
+
+/** The process-wide count of kept idle connections, shared by every target's TargetConnections. */
+export class KeepAliveBudget {
+  private used = 0;
+
+  constructor(readonly max = MAX_KEPT_CONNECTIONS) {}
+
+  get size(): number {
+    return this.used;
+  }
+
+  acquire(): boolean {
+    if (this.used >= this.max) return false;
+    this.used++;
+    return true;
+  }
+
+  release(): void {
+    this.used = Math.max(0, this.used - 1);
+  }
+}
+
+const unbounded = new KeepAliveBudget(Number.POSITIVE_INFINITY);
+
 /** What a connection was made for; a probe reuses it only for exactly the same thing. */
 export interface KeptConnection {
   socket: net.Socket;
@@ -42,8 +72,11 @@ export class TargetConnections {
   /** After close(), a probe still running gives its connection back to nobody: it is closed instead. */
   private closed = false;
 
-  /** `clock`: the injected wall clock max_connection_age is measured on. */
-  constructor(readonly clock: () => number) {}
+  /** `clock`: the injected wall clock max_connection_age is measured on; `budget`: shared by all targets. */
+  constructor(
+    readonly clock: () => number,
+    private readonly budget: KeepAliveBudget = unbounded,
+  ) {}
 
   get size(): number {
     return this.idle.size;
@@ -69,7 +102,7 @@ export class TargetConnections {
       this.release(slot, previous);
       previous.socket.destroy();
     }
-    if (this.closed || !this.usable(conn, maxAgeMs)) {
+    if (this.closed || !this.usable(conn, maxAgeMs) || !this.budget.acquire()) {
       conn.socket.destroy();
       return;
     }
@@ -111,6 +144,7 @@ export class TargetConnections {
 
   private release(slot: string, kept: Idle): void {
     this.idle.delete(slot);
+    this.budget.release();
     kept.socket.removeListener('end', kept.gone);
     kept.socket.removeListener('close', kept.gone);
     kept.socket.removeListener('error', kept.gone);

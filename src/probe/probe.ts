@@ -353,6 +353,9 @@ async function request(
       if (pool && !truncated && socket && (await freed.settled)) {
         release();
         release = undefined;
+        // As node:http's Agent does with a freed socket: drop its link to the finished request, which holds the
+        // response and its headers (about 9 KiB per idle connection, 90 MB at 10,000 targets).
+        (socket as net.Socket & { _httpMessage?: unknown })._httpMessage = null;
         pool.keep(slot, { socket, identity, createdMs, seen: { remote: observe.remote, local: observe.local, tls: observe.tls } }, maxAgeMs);
       }
     }

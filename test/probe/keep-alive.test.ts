@@ -7,7 +7,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TargetConnections } from '../../src/probe/keep-alive.js';
+import { KeepAliveBudget, MAX_KEPT_CONNECTIONS, TargetConnections } from '../../src/probe/keep-alive.js';
 import { MAX_BODY_BYTES, probe, type ProbeDeps, type ProbeTarget } from '../../src/probe/probe.js';
 import { SecureContextCache } from '../../src/probe/tls-context.js';
 import { job, makePki, METRICS_BODY, startTcp, tmpDir, until, type Pki } from './helpers.js';
@@ -171,6 +171,25 @@ describe('kept-alive scheduled probes', () => {
     expect((await run()).result).toBe('ok');
     expect(server.connections()).toBe(2);
     pool.close();
+  });
+});
+
+describe('the bound on kept connections', () => {
+  it('keeps no more idle connections than the shared budget: beyond it, a probe closes its own', async () => {
+    expect(MAX_KEPT_CONNECTIONS).toBe(10_000);
+    const budget = new KeepAliveBudget(2);
+    const servers = await Promise.all([0, 1, 2].map(() => countingServer(metrics)));
+    const pools = servers.map(() => new TargetConnections(Date.now, budget));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, server] of servers.entries()) expect((await probe(target(server.url), job({}), deps(pools[i]!))).result).toBe('ok');
+    }
+    expect(budget.size).toBe(2);
+    // The first two targets kept theirs; the third dialled for every probe and closed each connection.
+    expect(servers.map((s) => s.connections())).toEqual([1, 1, 3]);
+    pools[0]!.close();
+    expect(budget.size).toBe(1);
+    for (const pool of pools) pool.close();
+    expect(budget.size).toBe(0);
   });
 });
 
