@@ -77,11 +77,13 @@ const { values: flags } = parseArgs({
     'no-prometheus': { type: 'boolean', default: false },
     // e.g. --engines-n=10000 to run the engines section at 10,000 targets only.
     'engines-n': { type: 'string' },
+    'engines-kinds': { type: 'string' },
     'ours-before': { type: 'string' },
   },
 });
 const profile = { ...PROFILES[flags.quick ? 'quick' : 'full'] };
 if (flags['engines-n']) profile.engines = { ...profile.engines, targets: flags['engines-n'].split(',').map(Number) };
+if (flags['engines-kinds']) profile.engines = { ...profile.engines, kinds: flags['engines-kinds'].split(',') };
 if (flags.reps) profile.reps = Number(flags.reps);
 const only = new Set(flags.only ? flags.only.split(',') : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);

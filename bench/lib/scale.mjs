@@ -172,7 +172,7 @@ async function measureEngine(engine, ctx) {
 export async function scaleEngines({ dir, token, tokenFile, certs, settings, engines, log, oursMain }) {
   const results = [];
   for (const n of settings.targets) {
-    for (const kind of ['bearer', 'mtls']) {
+    for (const kind of settings.kinds ?? ['bearer', 'mtls']) {
       const targets = await startTargetGroup({ token, certs, kind, n });
       try {
         for (const engine of engines) {
