@@ -40,7 +40,7 @@ const PROFILES = {
     latencySamples: 100,
     latencyTimeoutMs: 15_000,
     // engines: ours, blackbox_exporter and Prometheus over the same N targets, each alone in turn.
-    engines: { targets: [1000, 10_000], interval: '30s', intervalMs: 30_000, warmupMs: 36_000, windowMs: 45_000, renderSamples: 3 },
+    engines: { targets: [1000, 10_000], interval: '30s', intervalMs: 30_000, warmupMs: 36_000, warmupPerTargetMs: 2.4, windowMs: 45_000, renderSamples: 3 },
   },
   // A few probes and files, seconds in all: what the smoke test runs to see the bench work end to end.
   quick: {

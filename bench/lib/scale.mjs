@@ -127,12 +127,14 @@ async function measureEngine(engine, ctx) {
   } else {
     server = await startBlackbox(writeBlackboxConfig(path.join(ctx.dir, `scale-blackbox.yml`), { tokenFile: ctx.tokenFile, certs: ctx.certs }));
     const api = probeApi.blackbox;
-    const total = settings.warmupMs + settings.windowMs + 1000;
+    const total = settings.warmupMs + (settings.warmupPerTargetMs ?? 0) * n + settings.windowMs + 1000;
     driver = openLoop({ origin: server.origin, path: (i) => api.path(kind, targets.hosts[i % n].split(':')[0], targets.hosts[i % n].split(':')[1]), ok: api.ok, rate, durationMs: total, maxInFlight: 256 });
   }
   try {
-    // Prometheus hands new targets to its scrape loops on a 5 s tick: it gets that much more warm-up.
-    await sleep(engine === 'prometheus' ? Math.max(settings.warmupMs, 7000) : settings.warmupMs);
+    // A whole interval plus the first round (N handshakes, ~2.4 ms each on a busy 2-core machine) before measuring;
+    // Prometheus hands new targets to its scrape loops on a 5 s tick, so it gets at least that.
+    const warmupMs = settings.warmupMs + (settings.warmupPerTargetMs ?? 0) * n;
+    await sleep(engine === 'prometheus' ? Math.max(warmupMs, 7000) : warmupMs);
     await targets.record();
     const before = { cpu: cpuSeconds(server.pid), targetCpu: targets.cpu(), served: await targets.served(), at: performance.now() };
     const rss = [];
