@@ -124,6 +124,8 @@ export const probeBlockSchema = strict({
   interval: positiveDuration.optional(),
   timeout: positiveDuration.optional(),
   check_unauthenticated: z.boolean().default(false),
+  // /probe may send this job's credentials to any target a caller names (blackbox-style); off: only its own targets.
+  allow_any_target: z.boolean().optional(),
 });
 
 const staticConfigSchema = strict({
