@@ -42,10 +42,10 @@ export function keyPathSegment(segment: string | number, first: boolean): string
  * the known field it starts with. Otherwise the key is quoted only when it is a typo of a known field or reads
  * like a field name of a newer Prometheus (snake_case with an underscore); anything else is not shown.
  */
-export function unknownFieldText(key: string, suggestion: string | undefined): string {
-  const runIn = /^([A-Za-z_][A-Za-z0-9_]*)\s*[:=]/.exec(key);
-  if (runIn && runIn[1] === suggestion) {
-    return `unknown field "${suggestion}${NOT_SHOWN}" (the rest is not shown): is the space after "${suggestion}:" missing?`;
+export function unknownFieldText(key: string, suggestion: string | undefined, known: readonly string[] = []): string {
+  const runIn = /^([A-Za-z_][A-Za-z0-9_]*)\s*[:=]/.exec(key)?.[1];
+  if (runIn !== undefined && (runIn === suggestion || known.includes(runIn))) {
+    return `unknown field "${runIn}${NOT_SHOWN}" (the rest is not shown): is the space after "${runIn}:" missing?`;
   }
   const did = suggestion !== undefined ? `, did you mean "${suggestion}"?` : '';
   const fieldLike = suggestion !== undefined || /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(key);

@@ -22,7 +22,7 @@ export function unknownKeyMessage(key: string, known: string[]): string {
   const suggestion = prefixed ?? (known.length > 0 ? closest(key, known) : undefined);
   const near = suggestion !== undefined && similar(key, suggestion);
   // Quoted through quote.ts: a key can be a secret typed without its space ("password:SECRET").
-  return unknownFieldText(key, near ? suggestion : undefined);
+  return unknownFieldText(key, near ? suggestion : undefined, known);
 }
 
 function similar(a: string, b: string): boolean {

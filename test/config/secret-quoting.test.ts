@@ -23,6 +23,7 @@ const job = (body: string) => `scrape_configs:\n  - job_name: app\n${body}`;
 
 describe('config errors quote no secret', () => {
   it.each([
+    ['a long password run into its key', job(`    basic_auth: {username: u, password:${CANARY}${CANARY}}\n`), 'unknown field "password…" (the rest is not shown)'],
     ['a password run into its key (no space after the colon)', job(`    basic_auth: {username: u, password:${CANARY}}\n`), 'x.yml:3:31: scrape_configs[0].basic_auth[…]: unknown field "password…" (the rest is not shown): is the space after "password:" missing?'],
     ['a bare password as a key', job(`    basic_auth: {username: u, ${CANARY}}\n`), 'scrape_configs[0].basic_auth[…]: unknown field (not shown'],
     ['key material in scheme', job(`    scheme: ${KEY_MATERIAL}\n`), 'scrape_configs[0].scheme: must be one of "http", "https", got another value (not shown)'],
@@ -89,5 +90,6 @@ describe('quote.ts', () => {
     expect(quoteValue('30sec', [], /^[0-9]/)).toBe('"30sec"');
     expect(quoteValue({ nested: CANARY })).toBe('…');
     expect(unknownFieldText(`password=${CANARY}`, 'password')).not.toContain(CANARY);
+    expect(unknownFieldText(`password:${CANARY}`, 'password_file', ['password', 'password_file'])).toContain('unknown field "password…"');
   });
 });
