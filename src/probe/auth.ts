@@ -32,16 +32,17 @@ async function fromFile(read: SecretReader, path: string, what: string): Promise
  */
 export async function resolveHeaders(job: Job, read: SecretReader = readSecretFile, sent?: SentSecrets): Promise<Resolved<HeaderEntry[]>> {
   const headers: HeaderEntry[] = [];
-  const secretHeader = (name: string, value: string) => {
-    sent?.add(value);
-    headers.push({ name, value, secret: true, credential: true });
-  };
+  const secretHeader = (name: string, value: string) => headers.push({ name, value, secret: true, credential: true });
   for (const [name, spec] of Object.entries(job.http_headers ?? {})) {
     for (const value of spec.values ?? []) headers.push({ name, value, secret: false, credential: false });
-    for (const value of spec.secrets ?? []) secretHeader(name, value.reveal());
+    for (const value of spec.secrets ?? []) {
+      sent?.add(value.reveal());
+      secretHeader(name, value.reveal());
+    }
     for (const file of spec.files ?? []) {
       const content = await fromFile(read, file, `headers file for ${name}`);
       if (!content.ok) return content;
+      sent?.add(content.value);
       secretHeader(name, content.value);
     }
   }
@@ -60,6 +61,7 @@ export async function resolveHeaders(job: Job, read: SecretReader = readSecretFi
       if (!content.ok) return content;
       password = content.value;
     }
+    // The header is base64 of user:pass: scrubbing user:pass covers it, raw and encoded.
     sent?.addBasic(username, password);
     secretHeader('Authorization', `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`);
   }
@@ -73,6 +75,7 @@ export async function resolveHeaders(job: Job, read: SecretReader = readSecretFi
       credentials = content.value;
     }
     // An empty file sends "Bearer " as Prometheus does, and the target answers 401.
+    // Every form of the credentials, also inside "Bearer …" or its base64, is covered by the credentials alone.
     sent?.add(credentials);
     secretHeader('Authorization', `${auth.type} ${credentials}`);
   }

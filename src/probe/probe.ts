@@ -437,7 +437,7 @@ function proxyPlan(job: ProbeJob, https: boolean, sent: SentSecrets): ProxyPlan 
     const pass = decodeURIComponent(proxy.password);
     plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
     // A proxy's 407 may quote the Proxy-Authorization it got.
-    sent.addBasic(user, pass).add(plan.authorization);
+    sent.addBasic(user, pass);
   }
   return plan;
 }

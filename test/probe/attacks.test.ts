@@ -303,7 +303,7 @@ describe('what a target or proxy reflects is scrubbed before any output', () => 
     const j = job({ scheme: 'https', proxy_url: `http://puser:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}`, authorization: { credentials: TOKEN } });
     const r = await probe(target(`https://127.0.0.1:${tlsApp.port}/metrics`), j, deps({ trace: true }));
     expect(r.result).toBe('network_error');
-    expect(r.error).toContain('Denied for <secret>');
+    expect(r.error).toContain('Denied for Basic <secret>');
     expect(leaks(JSON.stringify(r))).toEqual([]);
   });
 

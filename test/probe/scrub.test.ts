@@ -1,6 +1,6 @@
 // Scrubbing what a probe sent out of what a target sends back: raw, base64 at any offset, URL- and JSON-encoded.
 import { describe, expect, it } from 'vitest';
-import { MAX_SCRUB_NEEDLES, MIN_SCRUB_LENGTH, REDACTED, scrubDeep, SentSecrets } from '../../src/probe/scrub.js';
+import { MAX_SCRUB_NEEDLES, MAX_SENT_SECRETS, MIN_SCRUB_LENGTH, REDACTED, scrubDeep, SentSecrets } from '../../src/probe/scrub.js';
 
 const CANARY = 'CANARY-tok3n/+=:&"x';
 
@@ -44,7 +44,9 @@ describe('SentSecrets.scrub', () => {
   it(`keeps at most ${MAX_SCRUB_NEEDLES} forms, however many secrets are added`, () => {
     const many = new SentSecrets();
     for (let i = 0; i < 1000; i++) many.add(`secret-number-${i}-${'x'.repeat(20)}`);
-    expect(many.size).toBeLessThanOrEqual(MAX_SCRUB_NEEDLES);
+    expect(many.size).toBe(MAX_SENT_SECRETS);
+    many.scrub('x'.repeat(100));
+    expect(many.forms).toBeLessThanOrEqual(MAX_SCRUB_NEEDLES);
   });
 });
 
