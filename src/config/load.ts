@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { keyPathSegment, NOT_SHOWN, quoteValue } from './quote.js';
+import { keyPathSegment, NOT_SHOWN, quoteValue, redactQuoted } from './quote.js';
 import { configSchema, isIgnoredScrapeField, type Config, type HttpClientConfig, type ScrapeConfig } from './schema.js';
 
 /** Config files larger than this are refused before they are read. */
@@ -159,14 +159,16 @@ export function parseConfig(text: string, file: string): LoadedConfig {
 export function issueToError(source: YamlSource, issues: z.core.$ZodIssue[]): ConfigError {
   const issue = issues[0]!;
   const keyPath = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+  // Whatever a message quotes passes quote.ts's net: no text of the user's that could be a secret is repeated.
+  const message = redactQuoted(issue.message);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    const error = source.errorAt([...keyPath, key], issue.message, true);
+    const error = source.errorAt([...keyPath, key], message, true);
     // The message decided whether the key may be quoted (quote.ts); the key path follows it.
-    if (issue.message.includes(JSON.stringify(key))) return error;
+    if (message.includes(JSON.stringify(key))) return error;
     return new ConfigError(error.file, error.detail, error.line, error.column, `${formatKeyPath(keyPath)}[${NOT_SHOWN}]`);
   }
-  return source.errorAt(keyPath, issue.message);
+  return source.errorAt(keyPath, message);
 }
 
 /** Plain-language messages for the issue kinds zod describes in its own terms (also used for the web config). */

@@ -45,7 +45,7 @@ export function keyPathSegment(segment: string | number, first: boolean): string
 export function unknownFieldText(key: string, suggestion: string | undefined, known: readonly string[] = []): string {
   const runIn = /^([A-Za-z_][A-Za-z0-9_]*)\s*[:=]/.exec(key)?.[1];
   if (runIn !== undefined && (runIn === suggestion || known.includes(runIn))) {
-    return `unknown field "${runIn}${NOT_SHOWN}" (the rest is not shown): is the space after "${runIn}:" missing?`;
+    return `unknown field "${runIn}${NOT_SHOWN}" (the rest is not shown): is a space missing after the colon?`;
   }
   const did = suggestion !== undefined ? `, did you mean "${suggestion}"?` : '';
   const fieldLike = suggestion !== undefined || /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(key);
@@ -81,4 +81,21 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/**
+ * The safety net for every validation message, whoever wrote it: each double-quoted part that is not a plausible
+ * name, a name cut short with "…", or a duration- or number-shaped word becomes "…". Messages quote field names,
+ * enum values and job names; a message that quotes the user's text (`not a valid duration string: "…"`) cannot
+ * leak a secret pasted into the wrong field.
+ */
+export function redactQuoted(message: string): string {
+  return message.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, inner: string) => (safeToQuote(inner) ? whole : `"${NOT_SHOWN}"`));
+}
+
+function safeToQuote(inner: string): boolean {
+  if (inner === '' || inner === NOT_SHOWN) return true;
+  if (inner.endsWith(NOT_SHOWN) && isPlausibleName(inner.slice(0, -NOT_SHOWN.length))) return true;
+  if (isPlausibleName(inner)) return true;
+  return inner.length <= MAX_QUOTED_VALUE_LENGTH && /^-?[0-9][0-9A-Za-z .:+-]*$/.test(inner) && !looksRandom(inner);
 }

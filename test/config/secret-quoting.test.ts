@@ -3,7 +3,7 @@
 // say where (file:line:col, key path) and what, and must not hold the canary.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { isPlausibleName, keyPathSegment, quoteValue, unknownFieldText } from '../../src/config/quote.js';
+import { isPlausibleName, keyPathSegment, quoteValue, redactQuoted, unknownFieldText } from '../../src/config/quote.js';
 import { parseWebConfig } from '../../src/web/config.js';
 
 const CANARY = 'SECRETc4nary';
@@ -24,7 +24,7 @@ const job = (body: string) => `scrape_configs:\n  - job_name: app\n${body}`;
 describe('config errors quote no secret', () => {
   it.each([
     ['a long password run into its key', job(`    basic_auth: {username: u, password:${CANARY}${CANARY}}\n`), 'unknown field "password…" (the rest is not shown)'],
-    ['a password run into its key (no space after the colon)', job(`    basic_auth: {username: u, password:${CANARY}}\n`), 'x.yml:3:31: scrape_configs[0].basic_auth[…]: unknown field "password…" (the rest is not shown): is the space after "password:" missing?'],
+    ['a password run into its key (no space after the colon)', job(`    basic_auth: {username: u, password:${CANARY}}\n`), 'x.yml:3:31: scrape_configs[0].basic_auth[…]: unknown field "password…" (the rest is not shown): is a space missing after the colon?'],
     ['a bare password as a key', job(`    basic_auth: {username: u, ${CANARY}}\n`), 'scrape_configs[0].basic_auth[…]: unknown field (not shown'],
     ['key material in scheme', job(`    scheme: ${KEY_MATERIAL}\n`), 'scrape_configs[0].scheme: must be one of "http", "https", got another value (not shown)'],
     ['key material as a key', job(`    scheme: https\n    ${KEY_MATERIAL}: x\n`), 'x.yml:4:5: scrape_configs[0][…]: unknown field (not shown'],
@@ -90,6 +90,10 @@ describe('quote.ts', () => {
     expect(quoteValue('30sec', [], /^[0-9]/)).toBe('"30sec"');
     expect(quoteValue({ nested: CANARY })).toBe('…');
     expect(unknownFieldText(`password=${CANARY}`, 'password')).not.toContain(CANARY);
+    // The net under every message: quoted user text that is no plausible name or duration is cut out.
+    expect(redactQuoted(`not a valid duration string: "${CANARY}"`)).toBe('not a valid duration string: "…"');
+    expect(redactQuoted(`unknown unit "${KEY_MATERIAL}" in duration "5 minutes"`)).toBe('unknown unit "…" in duration "5 minutes"');
+    expect(redactQuoted('unknown field "password…", did you mean "basic_auth"? job "my-app"')).toBe('unknown field "password…", did you mean "basic_auth"? job "my-app"');
     expect(unknownFieldText(`password:${CANARY}`, 'password_file', ['password', 'password_file'])).toContain('unknown field "password…"');
   });
 });
