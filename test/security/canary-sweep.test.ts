@@ -158,3 +158,23 @@ describe('canary sweep over every output', () => {
     expect(outputs.map(([, t]) => t).join('\n')).toContain('<secret>');
   }, 120_000);
 });
+
+describe('--probe.allow-any-target on the command line', () => {
+  it('lets /probe reach a target outside the job (the operator opted in), still never http for an https job', async () => {
+    const file = path.join(dir, 'any.yml');
+    writeFileSync(file, `scrape_configs:\n  - job_name: open\n    bearer_token: ${TOKEN}\n  - job_name: secure\n    scheme: https\n    bearer_token: ${TOKEN}\n`);
+    const running = await startExporter([`--config.file=${file}`, '--probe.allow-any-target']);
+    try {
+      const ok = await fetch(`${running.baseUrl}/probe?module=open&target=${recorder.address}`);
+      expect(ok.status).toBe(200);
+      expect(recorder.requests.at(-1)?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      const refused = await fetch(`${running.baseUrl}/probe?module=secure&target=${encodeURIComponent(`http://${recorder.address}/`)}`);
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toBe('Forbidden: job "secure" uses https: its credentials are never sent over plain http\n');
+      expect(recorder.requests.length).toBe(1);
+    } finally {
+      recorder.requests.length = 0;
+      await running.stop();
+    }
+  }, 60_000);
+});
