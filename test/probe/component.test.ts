@@ -79,11 +79,18 @@ async function harness(opts: { watchFiles?: boolean; realTimers?: boolean } = {}
   };
 }
 
-/** Advances the fake clock one interval and waits (bounded, real time) until every target has a result. */
+/**
+ * Moves the fake clock on in small steps, letting each step's probes finish (bounded, real time), until every target
+ * has a new result: one probe each, whether it comes from a new target's first round or from its regular slot.
+ */
 async function probeAll(h: Harness, intervalMs = 30_000): Promise<void> {
   const before = new Map(h.wiring.probes.targets().map((t) => [`${t.job}${t.url}`, t.lastProbeMs]));
-  await h.clock.advance(intervalMs);
-  await until(() => h.wiring.probes.targets().every((t) => t.lastProbeMs !== undefined && t.lastProbeMs !== before.get(`${t.job}${t.url}`)));
+  const done = () => h.wiring.probes.targets().every((t) => t.lastProbeMs !== undefined && t.lastProbeMs !== before.get(`${t.job}${t.url}`));
+  for (let t = 0; t < intervalMs && !done(); t += 250) {
+    await h.clock.advance(250);
+    await until(() => h.wiring.probes.probesInFlight === 0);
+  }
+  await until(done);
 }
 
 describe('targets', () => {
@@ -262,6 +269,7 @@ describe('/probe', () => {
     };
   }
 
+  // app probes its own target; the others have none and opt in to any target (blackbox-style).
   const config = (secretFile: string) => `
 scrape_configs:
   - job_name: app
@@ -271,10 +279,12 @@ scrape_configs:
     basic_auth: { username: prometheus, password: ${CANARY} }
     http_headers: { X-Key: { secrets: [${CANARY}] }, X-File: { files: [${secretFile}] }, X-Scope: { values: [visible] } }
     proxy_url: http://user:${CANARY}@127.0.0.1:1
+    probe: { allow_any_target: true }
   - job_name: file
     bearer_token_file: ${secretFile}
+    probe: { allow_any_target: true }
   - job_name: slow
-    probe: { timeout: 1s, interval: 2s }
+    probe: { timeout: 1s, interval: 2s, allow_any_target: true }
 `;
 
   it('answers 400 with a clear message for an unknown module or a bad target', async () => {
