@@ -16,6 +16,7 @@ import { MAX_FORBIDDEN_FIELD_LENGTH } from '../../src/probe/forbidden.js';
 import { renderProbeText, emptyCounts } from '../../src/probe/metrics.js';
 import { probe, type ProbeDeps, type ProbeResult, type ProbeTarget } from '../../src/probe/probe.js';
 import { SecureContextCache } from '../../src/probe/tls-context.js';
+import { FakeClock } from './fake-clock.js';
 import { job, makePki, METRICS_BODY, startServer, startTcp, type Pki, type TestServer } from './helpers.js';
 
 // Canaries: stand-in secrets, one per credential form.
@@ -152,7 +153,9 @@ describe('/probe sends a job\'s credentials only to that job\'s own targets', ()
 
   async function exporter(options: { allowAnyTarget?: boolean } = {}): Promise<{ wiring: Wiring; get(p: string): Promise<{ status: number; body: string }> }> {
     const registry = new Registry();
-    const wiring = createComponents({ registry, logger: silentLogger(), probes: { watchFiles: false }, probeAllowAnyTarget: options.allowAnyTarget ?? false });
+    // A clock never advanced: these tests count what /probe sends; no scheduled probe (a new target's first round
+    // comes within seconds) may add requests of its own.
+    const wiring = createComponents({ registry, logger: silentLogger(), probes: { watchFiles: false, timers: new FakeClock() }, probeAllowAnyTarget: options.allowAnyTarget ?? false });
     running.push(wiring.probes);
     const yaml = `
 scrape_configs:
