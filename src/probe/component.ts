@@ -210,6 +210,11 @@ export class ProbeComponent implements Component {
     }
   }
 
+  /** The job's probe timeout: what the /probe timeout header may shorten, never lengthen. */
+  timeoutMs(job: ScrapeConfig): number {
+    return this.global ? probeTiming(job, this.global).timeoutMs : (job.probe?.timeout ?? job.scrape_timeout ?? 10_000);
+  }
+
   /** One probe with the component's shared edges (lookup, TLS contexts); used by the scheduler and /probe. */
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra: Partial<ProbeDeps> = {}): Promise<ProbeResult> {
     const global = this.global;

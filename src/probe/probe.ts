@@ -45,6 +45,8 @@ export interface ProbeDeps {
   /** Record a trace of every request for /probe?debug=true. */
   trace?: boolean;
   maxBodyBytes?: number;
+  /** Aborts the probe when whoever asked for it is gone (a /probe client that hung up). */
+  signal?: AbortSignal;
 }
 
 export interface HopTrace {
@@ -129,6 +131,10 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   // Made only when the deadline passes: an Error captures a stack trace, and almost every probe ends in time.
   const deadline = () => new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
   const timer = setTimeout(() => controller.abort(deadline()), deps.timeoutMs);
+  // The caller left: stop at once, sockets and all, rather than run on to the timeout for nobody.
+  const cancel = () => controller.abort(new ProbeError(PROBE_ERROR_CODES.timeout, 'context canceled'));
+  if (deps.signal?.aborted) cancel();
+  else deps.signal?.addEventListener('abort', cancel, { once: true });
   let current = new URL(url);
   const origin = current;
   try {
@@ -185,6 +191,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
     }
   } finally {
     clearTimeout(timer);
+    deps.signal?.removeEventListener('abort', cancel);
   }
 }
 
