@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { filesNamedBy } from '../config/check.js';
 import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
+import { ExhaustionReporter } from '../exhaustion.js';
 import type { Component } from '../runtime.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
@@ -48,6 +49,7 @@ export class ProbeComponent implements Component {
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly warnedJobs = new Set<string>();
+  private readonly exhaustion: ExhaustionReporter;
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
@@ -55,6 +57,7 @@ export class ProbeComponent implements Component {
     this.probeFn = options.probe ?? realProbe;
     this.scheduler = new Scheduler(this.now, this.timers, 64);
     registerProbeMetrics(options.registry, () => this.states.values());
+    this.exhaustion = new ExhaustionReporter(options.registry, 'probe', options.logger, this.now);
   }
 
   async apply(loaded: LoadedConfig): Promise<void> {
@@ -199,6 +202,11 @@ export class ProbeComponent implements Component {
     const result = await this.probeNow(state.target, job);
     // The target may have been removed (or replaced) while the probe ran: its result is dropped then.
     if (this.states.get(key) !== state) return;
+    if (result.exhausted) {
+      // Out of descriptors is our trouble, not the target's: the last real verdict stands.
+      this.exhaustion.report({ scrape_job: state.target.job, instance: state.target.instance });
+      return;
+    }
     state.last = result;
     state.counts[result.result]++;
     // Checked first: the object below would be built for every probe even when debug logging is off.

@@ -6,6 +6,7 @@ import type { ProbeResultKind } from '../status/types.js';
 import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
+import { isDescriptorExhaustion } from '../exhaustion.js';
 import { checkExposition } from './exposition.js';
 import { parseForbidden, type ForbiddenInfo } from './forbidden.js';
 import { SecureContextCache } from './tls-context.js';
@@ -71,6 +72,8 @@ export interface AttemptResult {
   bodyBytesRead: number;
   /** Why a 200 is not an exposition. */
   invalidReason?: string;
+  /** The exporter ran out of file descriptors: the verdict says nothing about the target or its files. */
+  exhausted?: boolean;
   hops: HopTrace[];
 }
 
@@ -95,6 +98,7 @@ export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps)
     const bare = await attempt(target, job, deps, false);
     main.hops.push(...bare.hops);
     unauthenticated = { statusCode: bare.statusCode, authEnforced: authEnforced(bare), result: bare.result, error: bare.error };
+    if (bare.exhausted) main.exhausted = true;
   }
   return { ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated };
 }
@@ -121,7 +125,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   let headers: HeaderEntry[] = [];
   if (withCredentials) {
     const resolved = await resolveHeaders(job, read);
-    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}` };
+    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}`, exhausted: isDescriptorExhaustion(resolved.message) };
     headers = resolved.value;
   } else {
     headers = (await resolveHeaders({ http_headers: job.http_headers ?? {} }, read).then((r) => (r.ok ? r.value : []))).filter((h) => !h.credential);
@@ -157,7 +161,8 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
         const cause = hop.observe.socketError ?? hop.error;
         const verdict = controller.signal.aborted ? classifyError(deadline(), ctx) : classifyError(cause, ctx);
         hop.trace.error = verdict.message;
-        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes };
+        const exhausted = isDescriptorExhaustion(cause);
+        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes, ...(exhausted ? { exhausted } : {}) };
       }
       out.statusCode = hop.statusCode;
       out.bodyBytesRead += hop.bodyBytes;
