@@ -10,6 +10,7 @@ import type { CredentialFileStatus } from '../status/types.js';
 import { publicKeysMatch } from './inspect.js';
 import { registerCredentialMetrics } from './metrics.js';
 import { ExhaustionReporter, isDescriptorExhaustion } from '../exhaustion.js';
+import { longTimers } from '../timers.js';
 import { nodeObserverFs, observeFile, type ObserverFs } from './observe.js';
 import type { Config } from '../config/schema.js';
 import type { NamedFilesContext } from '../config/check.js';
@@ -35,12 +36,8 @@ export interface Timers {
   clearInterval(handle: unknown): void;
 }
 
-const nodeTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-};
+/** A poll interval past 2^31-1 ms (25d) must not fire every millisecond: chained, unref'd timers (src/timers.ts). */
+const nodeTimers: Timers = longTimers;
 
 export interface CredentialWatcherOptions {
   registry: Registry;

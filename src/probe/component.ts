@@ -6,12 +6,13 @@ import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
 import { ExhaustionReporter } from '../exhaustion.js';
 import type { Component } from '../runtime.js';
+import { longTimers } from '../timers.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
 import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
-import { realTimers, Scheduler, type Timers } from './scheduler.js';
+import { Scheduler, type Timers } from './scheduler.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
 import { SecureContextCache } from './tls-context.js';
 
@@ -53,7 +54,8 @@ export class ProbeComponent implements Component {
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
-    this.timers = options.timers ?? realTimers;
+    // Long timers: an interval past 2^31-1 ms must not fire every millisecond (src/timers.ts).
+    this.timers = options.timers ?? longTimers;
     this.probeFn = options.probe ?? realProbe;
     this.scheduler = new Scheduler(this.now, this.timers, 64);
     registerProbeMetrics(options.registry, () => this.states.values());

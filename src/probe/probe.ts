@@ -7,6 +7,7 @@ import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
 import { isDescriptorExhaustion } from '../exhaustion.js';
+import { setLongTimeout } from '../timers.js';
 import { checkExposition } from './exposition.js';
 import { parseForbidden, type ForbiddenInfo } from './forbidden.js';
 import { SecureContextCache } from './tls-context.js';
@@ -134,7 +135,8 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   const controller = new AbortController();
   // Made only when the deadline passes: an Error captures a stack trace, and almost every probe ends in time.
   const deadline = () => new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
-  const timer = setTimeout(() => controller.abort(deadline()), deps.timeoutMs);
+  // A long timer: a timeout past 2^31-1 ms would otherwise fire after 1 ms (src/timers.ts).
+  const timer = setLongTimeout(() => controller.abort(deadline()), deps.timeoutMs);
   // The caller left: stop at once, sockets and all, rather than run on to the timeout for nobody.
   const cancel = () => controller.abort(new ProbeError(PROBE_ERROR_CODES.timeout, 'context canceled'));
   if (deps.signal?.aborted) cancel();
@@ -195,7 +197,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
       return out;
     }
   } finally {
-    clearTimeout(timer);
+    timer.clear();
     deps.signal?.removeEventListener('abort', cancel);
   }
 }
