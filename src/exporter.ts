@@ -30,6 +30,19 @@ async function main(argv: string[]): Promise<number> {
   if (options.configCheck) return configCheck(options);
 
   const logger = createLogger(options.logLevel, options.logFormat);
+  // SIGTERM or SIGINT while starting (Kubernetes stops pods that are still starting): stop what exists, exit 0,
+  // as after start-up. Replaced by the regular handlers once listening.
+  let stopAll: () => Promise<void> = async () => undefined;
+  const startupSignal = (signal: string) => {
+    logger.info({ signal }, 'Shutting down during start-up');
+    const force = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
+    force.unref();
+    void stopAll().finally(() => process.exit(0));
+  };
+  const onStartupTerm = () => startupSignal('SIGTERM');
+  const onStartupInt = () => startupSignal('SIGINT');
+  process.once('SIGTERM', onStartupTerm);
+  process.once('SIGINT', onStartupInt);
   let web: WebConfigSource | undefined;
   if (options.webConfigFile !== undefined) {
     // Imported only with --web.config.file: its schema, TLS loading and bcrypt are megabytes of RSS otherwise unused.
@@ -51,9 +64,9 @@ async function main(argv: string[]): Promise<number> {
   const demo: Demo | undefined = options.demo ? await (await import('./demo/demo.js')).startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;
   runtime = new Runtime({ load: createConfigLoader(configFile, logger), components: wiring.components, metrics, logger });
-  const stopAll = async () => {
-    await runtime.stop();
-    await demo?.stop();
+  stopAll = async () => {
+    // Side by side: the demo's directory (tokens, passwords) goes even when a component is slow to stop.
+    await Promise.all([runtime?.stop(), demo?.stop()]);
   };
 
   const first = await runtime.reload();
@@ -91,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
   // Start-up's one-off survivors are behind us: from here V8 sizes the nursery by the real load (heap.ts).
   allowYoungGenerationGrowth();
 
+  process.off('SIGTERM', onStartupTerm);
+  process.off('SIGINT', onStartupInt);
   process.on('SIGHUP', () => {
     logger.info('Received SIGHUP, reloading config');
     void runtime.reload();
@@ -100,8 +115,8 @@ async function main(argv: string[]): Promise<number> {
       logger.info({ signal }, 'Shutting down');
       const force = setTimeout(() => resolve(0), SHUTDOWN_GRACE_MS);
       force.unref();
-      void server.close().then(() => resolve(0));
-      void stopAll();
+      // Exit once both are done (or at the grace deadline): the demo's directory must be gone before we exit.
+      void Promise.all([server.close(), stopAll()]).then(() => resolve(0));
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
