@@ -18,6 +18,8 @@ import { createHttpServer, createTlsServer, type WebServer } from './web/server.
 import type { WebConfigSource } from './web/source.js';
 
 const SHUTDOWN_GRACE_MS = 1500;
+/** Set by a signal during start-up: whatever the half-started exporter then reports, the exit code is 0. */
+let stoppingDuringStartup = false;
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCli(argv);
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   // as after start-up. Replaced by the regular handlers once listening.
   let stopAll: () => Promise<void> = async () => undefined;
   const startupSignal = (signal: string) => {
+    stoppingDuringStartup = true;
     logger.info({ signal }, 'Shutting down during start-up');
     const force = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     force.unref();
@@ -143,7 +146,7 @@ async function configCheck(options: CliOptions): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => process.exit(stoppingDuringStartup ? 0 : code),
   (err: unknown) => {
     // Our own bug, not a user error: the stack helps whoever reports it.
     process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -9,6 +9,9 @@ import { CST, Lexer } from 'yaml';
  */
 export const MAX_YAML_DEPTH = 100;
 
+/** yaml's Lexer marks document starts, scalars and flow ends with these; they are not source text. */
+const CONTROL = new Set(['\u0002', '\u0018', '\u001f']);
+
 export interface DepthError {
   /** Offset of the token that went too deep, and its 1-based line and column. */
   offset: number;
@@ -53,7 +56,8 @@ export function checkYamlDepth(text: string, max = MAX_YAML_DEPTH): DepthError |
     else if ((type === 'seq-item-ind' || type === 'explicit-key-ind') && flow === 0) lineIndicators++;
     const depth = flow + indents.length + lineIndicators;
     if (depth > max) return tooDeep(depth);
-    offset += token.length;
+    // The lexer's control tokens (document start, scalar and flow-end markers) take no room in the source.
+    if (!CONTROL.has(token)) offset += token.length;
   }
   return undefined;
 }
