@@ -109,7 +109,15 @@ ${Array.from({ length: perJob }, (_, i) => `      - { targets: [${targets[0]}], 
 `;
 writeFileSync(path.join(dir, 'scrape-auth.yml'), config);
 
-const child = spawn(process.execPath, [MAIN, `--config.file=${path.join(dir, 'scrape-auth.yml')}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+// Whatever happens below, the exporter, the servers and the temp dir (it holds tokens) go with this process.
+let child;
+const cleanup = () => {
+  child?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+child = spawn(process.execPath, [MAIN, `--config.file=${path.join(dir, 'scrape-auth.yml')}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], { stdio: ['ignore', 'ignore', 'pipe'] });
 let stderr = '';
 const base = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`exporter did not start:\n${stderr}`)), 30_000);
