@@ -42,10 +42,18 @@ async function main(argv: string[]): Promise<number> {
     force.unref();
     void stopAll().finally(() => process.exit(0));
   };
-  const onStartupTerm = () => startupSignal('SIGTERM');
-  const onStartupInt = () => startupSignal('SIGINT');
-  process.once('SIGTERM', onStartupTerm);
-  process.once('SIGINT', onStartupInt);
+  // One listener per signal for the whole run, pointed at the current handler: removing a listener and adding
+  // another lets Node close and reopen the signal watcher, and a signal pending in between is lost (seen: a
+  // SIGTERM right after "Listening on" left the process running).
+  let onSignal: (signal: string) => void = startupSignal;
+  let signalled = false;
+  const dispatch = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    onSignal(signal);
+  };
+  process.on('SIGTERM', () => dispatch('SIGTERM'));
+  process.on('SIGINT', () => dispatch('SIGINT'));
   let web: WebConfigSource | undefined;
   if (options.webConfigFile !== undefined) {
     // Imported only with --web.config.file: its schema, TLS loading and bcrypt are megabytes of RSS otherwise unused.
@@ -107,8 +115,6 @@ async function main(argv: string[]): Promise<number> {
   // Start-up's one-off survivors are behind us: from here V8 sizes the nursery by the real load (heap.ts).
   allowYoungGenerationGrowth();
 
-  process.off('SIGTERM', onStartupTerm);
-  process.off('SIGINT', onStartupInt);
   process.on('SIGHUP', () => {
     logger.info('Received SIGHUP, reloading config');
     void runtime.reload();
@@ -121,8 +127,7 @@ async function main(argv: string[]): Promise<number> {
       // Exit once both are done (or at the grace deadline): the demo's directory must be gone before we exit.
       void Promise.all([server.close(), stopAll()]).then(() => resolve(0));
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    onSignal = shutdown;
   });
 }
 

@@ -1,7 +1,7 @@
 // Builds dist/ once before the tests that start the real exporter (node dist/main.js), only when src/ is newer;
 // gives the run a temp dir of its own and, at the end, names what tests left in it and removes it.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -22,6 +22,8 @@ function newestMtime(dir: string): number {
 function runTempDir(): () => void {
   const previous = process.env.TMPDIR;
   const runDir = mkdtempSync(path.join(previous ?? os.tmpdir(), 'sae-test-run-'));
+  // As /tmp itself: the permission tests run code as uid 65534, which must reach (and may write) its temp files.
+  chmodSync(runDir, 0o1777);
   process.env.TMPDIR = runDir;
   return () => {
     let left: string[] = [];

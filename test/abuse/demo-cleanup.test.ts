@@ -25,12 +25,12 @@ async function runDemo(args: string[], until: RegExp): Promise<{ child: ReturnTy
 
 describe('the demo leaves no temporary directory behind', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('on %s', async (signal) => {
-    const { child, dir } = await runDemo(['--web.listen-address=127.0.0.1:0'], /Listening on/);
+    const { child, dir, stderr } = await runDemo(['--web.listen-address=127.0.0.1:0'], /Listening on/);
     expect(existsSync(dir)).toBe(true);
-    const exited = once(child, 'exit');
+    const exited = child.exitCode !== null ? Promise.resolve([child.exitCode]) : once(child, 'exit');
     child.kill(signal);
     const [code] = (await exited) as [number | null];
-    expect(code).toBe(0);
+    expect(code, stderr()).toBe(0);
     expect(existsSync(dir)).toBe(false);
   }, 30_000);
 

@@ -1,5 +1,6 @@
 // Temp dirs for tests that are removed when the test worker exits, even when a test forgets (they hold keys).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { onTestFinished } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +10,15 @@ let hooked = false;
 /** A fresh directory under the run's temp dir (test/global-setup.ts), removed at the latest when the worker exits. */
 export function tempDirSync(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    // Made inside a test: removed when that test ends.
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+      created.delete(dir);
+    });
+  } catch {
+    // Made in a hook or at collection time: removed when the worker exits.
+  }
   created.add(dir);
   if (!hooked) {
     hooked = true;
