@@ -1,6 +1,6 @@
 // Temp dirs for tests that are removed when the test worker exits, even when a test forgets (they hold keys).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { onTestFinished } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -17,7 +17,15 @@ export function tempDirSync(prefix: string): string {
       created.delete(dir);
     });
   } catch {
-    // Made in a hook or at collection time: removed when the worker exits.
+    // Made in a hook or at collection time: removed after the file's tests, else when the worker exits.
+    try {
+      afterAll(() => {
+        rmSync(dir, { recursive: true, force: true });
+        created.delete(dir);
+      });
+    } catch {
+      // Not inside a test file's collection either.
+    }
   }
   created.add(dir);
   if (!hooked) {
