@@ -114,6 +114,7 @@ describe('X-Prometheus-Scrape-Timeout-Seconds', () => {
 scrape_configs:
   - job_name: app
     probe: { timeout: 2s, interval: 1h }
+  - job_name: plain
 `);
     const ask = (header?: string) => hangingGet(port, `/probe?module=app&target=${reflecting.address}`, header ? { 'X-Prometheus-Scrape-Timeout-Seconds': header } : {}).response;
     expect((await ask('100000')).status).toBe(200);
@@ -121,6 +122,10 @@ scrape_configs:
     expect((await ask()).status).toBe(200);
     expect((await ask('garbage')).status).toBe(200);
     expect(seen).toEqual(['2', '1', '2', '2']);
+    // A job without a timeout of its own has the global one (10s): before, the header alone set it (99999.5 s).
+    const plain = await hangingGet(port, `/probe?module=plain&target=${reflecting.address}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '100000' }).response;
+    expect(plain.status).toBe(200);
+    expect(seen.at(-1)).toBe('10');
   });
 
   it.each([
