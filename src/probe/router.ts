@@ -5,13 +5,23 @@ import { formatDebug } from './debug.js';
 import { emptyCounts, PROBE_TEXT_CONTENT_TYPE, renderProbeText, type TargetState } from './metrics.js';
 import type { ProbeDeps, ProbeResult, ProbeTarget } from './probe.js';
 import { cappedTimeoutMs, OnDemandGate } from './on-demand.js';
+import { checkProbeTarget, type Origin } from './target-policy.js';
 import { scrapeUrl } from './targets.js';
 
 export interface OnDemandProber {
   job(name: string): ScrapeConfig | undefined;
   /** The job's own probe timeout (probe block, scrape_timeout, global), which the timeout header may only shorten. */
   timeoutMs(job: ScrapeConfig): number;
+  /** Scheme, host and port of every current target of the job (static, file SD, discovered). */
+  ownOrigins(job: string): ReadonlySet<Origin>;
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
+}
+
+export interface ProbeRouterOptions {
+  /** --probe.allow-any-target: /probe may send any job's credentials to any target (blackbox-style). */
+  allowAnyTarget?: boolean;
+  /** Bounds how many /probe requests run at once (on-demand.ts); one per router by default. */
+  gate?: OnDemandGate;
 }
 
 /** The probe target a `target` parameter names: `host:port` (the job's scheme, path and params) or a full URL. */
@@ -34,7 +44,8 @@ export function parseTargetParam(job: ScrapeConfig, raw: string): { ok: true; ta
   return { ok: true, target: { job: job.job_name, instance: raw, url: url.href, labels: {} } };
 }
 
-export function createProbeRouter(prober: OnDemandProber, gate = new OnDemandGate()): Router {
+export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOptions = {}): Router {
+  const gate = options.gate ?? new OnDemandGate();
   const router = Router();
   router.get('/probe', async (req: Request, res: Response) => {
     const param = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : '');
@@ -45,6 +56,15 @@ export function createProbeRouter(prober: OnDemandProber, gate = new OnDemandGat
     if (job.oauth2 !== undefined) return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses oauth2, which this exporter does not probe\n`);
     const parsed = parseTargetParam(job, param('target'));
     if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
+    // Before anything is sent: a job's credentials go only to its own targets unless the operator opted in.
+    const policy = checkProbeTarget({
+      job: job.job_name,
+      jobScheme: job.scheme,
+      url: parsed.target.url,
+      ownOrigins: prober.ownOrigins(job.job_name),
+      allowAnyTarget: options.allowAnyTarget === true || job.probe?.allow_any_target === true,
+    });
+    if (!policy.ok) return void res.status(403).type('text/plain').send(`Forbidden: ${policy.reason}\n`);
 
     const timeoutMs = cappedTimeoutMs(req.get('X-Prometheus-Scrape-Timeout-Seconds'), prober.timeoutMs(job));
     const result = await gate.run(req, res, (signal) => prober.probeNow(parsed.target, job, { trace: param('debug') === 'true', timeoutMs, signal }));

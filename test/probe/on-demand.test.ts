@@ -113,8 +113,9 @@ describe('X-Prometheus-Scrape-Timeout-Seconds', () => {
     const { port } = await exporter(`
 scrape_configs:
   - job_name: app
-    probe: { timeout: 2s, interval: 1h }
+    probe: { timeout: 2s, interval: 1h, allow_any_target: true }
   - job_name: plain
+    probe: { allow_any_target: true }
 `);
     const ask = (header?: string) => hangingGet(port, `/probe?module=app&target=${reflecting.address}`, header ? { 'X-Prometheus-Scrape-Timeout-Seconds': header } : {}).response;
     expect((await ask('100000')).status).toBe(200);
