@@ -16,6 +16,8 @@ export interface ProxyPlan {
   authorization?: string;
   /** CONNECT through the proxy (https targets); plain http targets are sent to the proxy in absolute form. */
   tunnel: boolean;
+  /** proxy_connect_header: extra headers of the CONNECT request only (values may be secrets). */
+  connectHeaders?: [string, string][];
 }
 
 export interface TlsPlan {
@@ -67,7 +69,7 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
   let socket = await tcpConnect(hop.host, hop.port, plan);
   try {
     if (proxy?.tls) socket = await tlsHandshake(socket, { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
-    if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy.authorization, signal);
+    if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy, signal);
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
     const established = socket;
     plan.observe.established = true;
@@ -128,7 +130,7 @@ async function tcpConnect(host: string, port: number, plan: DialPlan): Promise<n
 }
 
 /** A CONNECT request to the proxy; resolves when it answers 200, as Go's transport does for https targets. */
-function connectTunnel(socket: net.Socket, host: string, port: number, authorization: string | undefined, signal: AbortSignal): Promise<void> {
+function connectTunnel(socket: net.Socket, host: string, port: number, proxy: ProxyPlan, signal: AbortSignal): Promise<void> {
   const authority = `${net.isIPv6(host.replace(/^\[|\]$/g, '')) && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
   return new Promise<void>((resolve, reject) => {
     let buffered = Buffer.alloc(0);
@@ -171,7 +173,8 @@ function connectTunnel(socket: net.Socket, host: string, port: number, authoriza
     socket.once('error', onError);
     socket.once('close', onClose);
     const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, 'User-Agent: Prometheus/scrape-auth-exporter'];
-    if (authorization) lines.push(`Proxy-Authorization: ${authorization}`);
+    for (const [name, value] of proxy.connectHeaders ?? []) lines.push(`${name}: ${value}`);
+    if (proxy.authorization) lines.push(`Proxy-Authorization: ${proxy.authorization}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   });
 }
