@@ -218,7 +218,7 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
       if (secret !== '') form.set('client_secret', [secret]);
     }
     const body = encodeForm(form);
-    outcome = await attemptToken(url, body, headers, config, deps, basic);
+    outcome = await attemptToken(url, body, headers, config, deps, basic, secrets);
     if (outcome.ok) {
       if (styles.length > 1) source.style = style;
       break;
@@ -237,7 +237,15 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
 
 type Attempt = { ok: true; token: Token } | { ok: false; result: ProbeResultKind; text: string; extraSecrets: string[] };
 
-async function attemptToken(url: URL, body: string, headers: [string, string][], config: OAuth2Config, deps: TokenRequestDeps, basic: string | undefined): Promise<Attempt> {
+async function attemptToken(
+  url: URL,
+  body: string,
+  headers: [string, string][],
+  config: OAuth2Config,
+  deps: TokenRequestDeps,
+  basic: string | undefined,
+  sent: string[],
+): Promise<Attempt> {
   const started = deps.clock();
   const observe: DialObservation = {};
   const extraSecrets = basic ? [basic] : [];
@@ -250,6 +258,8 @@ async function attemptToken(url: URL, body: string, headers: [string, string][],
   const finish = (attempt: Attempt, statusCode?: number): Attempt => {
     record.totalMs = deps.clock() - started;
     if (statusCode !== undefined) record.statusCode = statusCode;
+    // The one place an answer of the endpoint becomes text of ours: what this request sent (and any token it got) is cut out.
+    if (!attempt.ok) attempt.text = scrub(attempt.text, [...sent, ...attempt.extraSecrets]);
     if (!attempt.ok) record.error = attempt.text;
     deps.onRequest?.(record);
     return attempt;
