@@ -21,7 +21,7 @@ describe('importing prometheus.yml', () => {
   };
 
   it('imports every job it can probe, in file order', () => {
-    expect(imported.jobs.map((j) => j.job_name)).toEqual(['secured-app', 'kubelet', 'legacy-bearer']);
+    expect(imported.jobs.map((j) => j.job_name)).toEqual(['secured-app', 'kubelet', 'legacy-bearer', 'cloud-oauth']);
   });
 
   it('keeps the HTTP client config, scheme, path, params and targets of a job', () => {
@@ -47,6 +47,7 @@ describe('importing prometheus.yml', () => {
     expect(app.tls_config?.key_file).toBe(path.join(testdata, 'tls/client.key'));
     expect(app.http_headers?.['X-Scope-OrgID']?.files).toEqual([path.join(testdata, 'secrets/header')]);
     expect(job('legacy-bearer').bearer_token_file).toBe(path.join(testdata, 'token'));
+    expect(job('cloud-oauth').oauth2?.client_secret_file).toBe(path.join(testdata, 'oauth/secret'));
   });
 
   it("uses Prometheus's global scrape_timeout for a job without one", () => {
@@ -58,14 +59,14 @@ describe('importing prometheus.yml', () => {
     expect(job('kubelet').authorization?.credentials_file).toBe('/var/run/secrets/kubernetes.io/serviceaccount/token');
   });
 
-  it('skips a job with oauth2 and one with a field we do not model, each with a reason', () => {
+  it('skips a job with the oauth2 JWT bearer grant and one with a field we do not model, each with a reason', () => {
     expect(imported.skipped).toEqual([
-      { job: 'cloud-oauth', reason: 'oauth2', detail: 'oauth2 authentication is not probed' },
       {
         job: 'future-field',
         reason: 'unsupported_config',
         detail: expect.stringMatching(/prometheus-full\.yml:\d+:\d+: scrape_configs\[4\]\.authorization\.credentials_ref: unknown field "credentials_ref"/),
       },
+      { job: 'cloud-jwt', reason: 'oauth2', detail: 'oauth2 grant_type urn:ietf:params:oauth:grant-type:jwt-bearer is not probed' },
     ]);
   });
 
