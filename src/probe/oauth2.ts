@@ -1,6 +1,7 @@
 // oauth2 client credentials, as Prometheus fetches and reuses the token a job's scrapes carry.
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { gunzip } from 'node:zlib';
 import type { HttpClientConfig } from '../config/schema.js';
 import { GRANT_TYPE_JWT_BEARER } from '../config/oauth2.js';
 import { Secret } from '../config/secret.js';
@@ -208,6 +209,8 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
     const headers: [string, string][] = [
       ['Content-Type', 'application/x-www-form-urlencoded'],
       ['User-Agent', deps.userAgent],
+      // Go's Transport asks for gzip and decompresses transparently; an endpoint may rely on it.
+      ['Accept-Encoding', 'gzip'],
     ];
     let basic: string | undefined;
     if (style === 'header') {
@@ -343,6 +346,11 @@ async function attemptToken(
   } finally {
     req?.destroy();
   }
+  if (String(response.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+    const inflated = await gunzipCapped(raw, MAX_TOKEN_RESPONSE_BYTES);
+    if (!inflated.ok) return transportError(inflated.error, proxyLabel);
+    raw = inflated.data;
+  }
   const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const parsed = parseTokenResponse(raw, contentType, deps.now());
   const failureStatus = status < 200 || status > 299;
@@ -458,6 +466,17 @@ function scrub(text: string, secrets: string[]): string {
   let out = text;
   for (const s of [...new Set(secrets)].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(s).join('<secret>');
   return out;
+}
+
+/** A gzip answer, decompressed to at most `limit` bytes: a bomb ends as an unparseable answer, as in Go. */
+function gunzipCapped(data: Buffer, limit: number): Promise<{ ok: true; data: Buffer } | { ok: false; error: Error }> {
+  return new Promise((resolve) => {
+    gunzip(data, { maxOutputLength: limit }, (err, out) => {
+      if (!err) return resolve({ ok: true, data: out });
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return resolve({ ok: true, data: Buffer.alloc(0) });
+      resolve({ ok: false, error: Object.assign(new Error('gzip: invalid header'), { code: 'PROBE_GZIP' }) });
+    });
+  });
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<Buffer> {

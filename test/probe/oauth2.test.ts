@@ -2,6 +2,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatDebug } from '../../src/probe/debug.js';
 import { goQueryEscape, MAX_TOKEN_RESPONSE_BYTES, OAuth2Tokens, parseTokenResponse, TOKEN_EXPIRY_DELTA_MS } from '../../src/probe/oauth2.js';
@@ -20,7 +21,7 @@ interface TokenRequest {
   basic?: [string, string];
 }
 
-type Mode = 'issue' | 'refuse' | 'garbage' | 'slow' | 'endless' | 'params-only' | 'reflect-200' | 'form' | 'no-token';
+type Mode = 'gzip' | 'gzip-bomb' | 'issue' | 'refuse' | 'garbage' | 'slow' | 'endless' | 'params-only' | 'reflect-200' | 'form' | 'no-token';
 
 let mode: Mode = 'issue';
 let expiresIn: number | undefined = 3600;
@@ -59,6 +60,9 @@ function idpHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
         return void res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body>Sign in, ${creds[1]}</body></html>`);
       case 'reflect-200':
         return json(200, { error: 'invalid_scope', access_token: 'leaked-token-in-error-1234' });
+      case 'gzip-bomb':
+        // 64 MiB of zeros in a few dozen KiB: decompressed no further than the cap.
+        return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(64 * MAX_TOKEN_RESPONSE_BYTES)));
       case 'no-token':
         return json(200, { token_type: 'bearer' });
       case 'slow':
@@ -85,6 +89,9 @@ function idpHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (creds[0] !== CLIENT_ID || creds[1] !== acceptedSecret) return json(401, { error: 'invalid_client' });
     issued++;
     const token = `${ISSUED_PREFIX}${issued}`;
+    if (mode === 'gzip') {
+      return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(JSON.stringify({ access_token: token, expires_in: expiresIn })));
+    }
     if (mode === 'form') {
       return void res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded' }).end(`access_token=${token}&token_type=bearer&expires_in=${expiresIn ?? ''}`);
     }
@@ -185,6 +192,13 @@ describe('oauth2 client credentials', () => {
     clockMs += 365 * 86400_000;
     await probe(target(), j, d);
     expect(tokenRequests).toHaveLength(1);
+  });
+
+  it('asks for gzip as Go does and reads a gzip answer', async () => {
+    mode = 'gzip';
+    const r = await probe(target(), oauthJob(), deps());
+    expect(r.result).toBe('ok');
+    expect(tokenRequests[0]!.headers['accept-encoding']).toBe('gzip');
   });
 
   it('reads a form-encoded token answer too', async () => {
@@ -305,6 +319,13 @@ describe('oauth2 token request failures are the probe\'s result', () => {
     expect(r.error).toContain('cannot parse json: 200 OK Response: {"pad":"xxx');
     // The excerpt is bounded too.
     expect(r.error!.length).toBeLessThan(1024);
+  });
+
+  it(`a gzip bomb is inflated to ${MAX_TOKEN_RESPONSE_BYTES} bytes at most and refused`, async () => {
+    mode = 'gzip-bomb';
+    const r = await probe(target(), oauthJob(), deps({ timeoutMs: 10_000 }));
+    expect(r.result).toBe('credentials_error');
+    expect(r.error).toContain('oauth2: cannot fetch token: cannot parse json: 200 OK');
   });
 
   it('a token endpoint nobody listens on: connection_refused, named as the token request', async () => {
