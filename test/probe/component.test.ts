@@ -363,4 +363,24 @@ scrape_configs:
     expect(all).not.toContain(Buffer.from(`prometheus:${CANARY}`).toString('base64'));
     expect(all).not.toContain(Buffer.from(`user:${CANARY}`).toString('base64'));
   });
+
+  it('probes an oauth2 module (no longer refused) and refuses only the JWT bearer grant it cannot reproduce', async () => {
+    const h = await harness();
+    await h.apply(`
+scrape_configs:
+  - job_name: cloud
+    oauth2: { client_id: a, client_secret: b, token_url: "http://127.0.0.1:1/token" }
+  - job_name: jwt
+    oauth2: { client_id: a, grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", token_url: "http://127.0.0.1:1/token" }
+`);
+    const s = await serve(h);
+    const r = await s.get(`/probe?target=${app.address}&module=cloud&debug=true`);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('Error: Get "http://');
+    expect(r.body).toContain('oauth2: cannot fetch token: Post "http://127.0.0.1:1/token": dial tcp 127.0.0.1:1: connect: connection refused');
+    expect(await s.get(`/probe?target=${app.address}&module=jwt`)).toMatchObject({
+      status: 400,
+      body: 'Module "jwt" uses the oauth2 grant_type urn:ietf:params:oauth:grant-type:jwt-bearer, which this exporter does not probe\n',
+    });
+  });
 });
