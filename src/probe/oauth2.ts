@@ -83,7 +83,13 @@ interface Source {
   token?: Token;
   /** Which way the client credentials went that worked (x/oauth2's AuthStyleCache). */
   style?: AuthStyle;
-  inflight?: Promise<TokenOutcome>;
+  inflight?: Inflight | undefined;
+}
+
+/** A token request under way, and the deadline of the probe that started it. */
+interface Inflight {
+  signal: AbortSignal;
+  outcome: Promise<TokenOutcome>;
 }
 
 type AuthStyle = 'header' | 'params';
@@ -125,10 +131,27 @@ export class OAuth2Tokens {
     if (token && valid(token, deps.now())) return { ok: true, authorization: `${token.type} ${token.access}`, secrets: [...secrets, token.access] };
 
     const current = source;
-    current.inflight ??= fetchToken(config, secret, current, deps).finally(() => {
-      current.inflight = undefined;
-    });
-    return raceSignal(current.inflight, deps.signal, secrets, withoutUserinfo(config.token_url ?? ''));
+    const tokenUrl = withoutUserinfo(config.token_url ?? '');
+    const joined = current.inflight !== undefined;
+    const shared = (current.inflight ??= this.start(config, secret, current, deps));
+    const outcome = await raceSignal(shared.outcome, deps.signal, secrets, tokenUrl);
+    // The probe that started the shared request was aborted (its deadline, its /probe client left): that says
+    // nothing about this probe, which asks on its own while it still has time.
+    if (joined && !outcome.ok && shared.signal.aborted && !deps.signal.aborted) {
+      current.inflight ??= this.start(config, secret, current, deps);
+      return raceSignal(current.inflight.outcome, deps.signal, secrets, tokenUrl);
+    }
+    return outcome;
+  }
+
+  private start(config: OAuth2Config, secret: string, source: Source, deps: TokenRequestDeps): Inflight {
+    const inflight: Inflight = {
+      signal: deps.signal,
+      outcome: fetchToken(config, secret, source, deps).finally(() => {
+        if (source.inflight === inflight) source.inflight = undefined;
+      }),
+    };
+    return inflight;
   }
 }
 

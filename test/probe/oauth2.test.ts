@@ -21,7 +21,7 @@ interface TokenRequest {
   basic?: [string, string];
 }
 
-type Mode = 'gzip' | 'gzip-bomb' | 'issue' | 'refuse' | 'garbage' | 'slow' | 'endless' | 'params-only' | 'reflect-200' | 'form' | 'no-token';
+type Mode = 'slow-once' | 'gzip' | 'gzip-bomb' | 'issue' | 'refuse' | 'garbage' | 'slow' | 'endless' | 'params-only' | 'reflect-200' | 'form' | 'no-token';
 
 let mode: Mode = 'issue';
 let expiresIn: number | undefined = 3600;
@@ -66,6 +66,10 @@ function idpHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
       case 'no-token':
         return json(200, { token_type: 'bearer' });
       case 'slow':
+        stalled.push(res);
+        return;
+      case 'slow-once':
+        mode = 'issue';
         stalled.push(res);
         return;
       case 'endless': {
@@ -236,6 +240,18 @@ describe('oauth2 client credentials', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => probe(target(), j, d)));
     expect(results.map((r) => r.result)).toEqual(Array(8).fill('ok'));
     expect(tokenRequests).toHaveLength(1);
+  });
+
+  it('a probe that joined a token request whose starter gave up asks again on its own time', async () => {
+    mode = 'slow-once';
+    const tokens = new OAuth2Tokens();
+    const j = oauthJob();
+    const first = probe(target(), j, deps({ oauth2: tokens, timeoutMs: 300 }));
+    await until(() => tokenRequests.length === 1);
+    const second = probe(target(), j, deps({ oauth2: tokens, timeoutMs: 10_000 }));
+    expect((await first).result).toBe('timeout');
+    expect((await second).result).toBe('ok');
+    expect(tokenRequests).toHaveLength(2);
   });
 
   it('retries with the credentials in the form when the header is refused, and remembers that', async () => {
