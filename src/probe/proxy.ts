@@ -15,7 +15,10 @@ export interface ProxySettings {
   proxy_connect_header?: Record<string, Secret[]> | undefined;
 }
 
-export type ProxyDecision = { ok: true; plan: ProxyPlan | undefined } | { ok: false; message: string };
+/** `secrets`: what the plan sends that a proxy could echo back (its password, Proxy-Authorization, CONNECT header values). */
+export type ProxyDecision = { ok: true; plan: ProxyPlan | undefined; secrets: string[] } | { ok: false; message: string };
+
+const DIRECT: ProxyDecision = Object.freeze({ ok: true, plan: undefined, secrets: Object.freeze([]) as unknown as string[] });
 
 /** Distinct NO_PROXY / no_proxy lists kept compiled; the list of one process is short, a config has a few. */
 export const MAX_COMPILED_PROXY_CONFIGS = 256;
@@ -34,20 +37,20 @@ export function proxyFor(url: URL, settings: ProxySettings, env: Environment = {
   if (settings.proxy_from_environment) {
     const https = url.protocol === 'https:';
     const chosen = getEnvAny(env, https ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy']);
-    if (chosen === '') return { ok: true, plan: undefined };
+    if (chosen === '') return DIRECT;
     if (!https && (env['REQUEST_METHOD'] ?? '') !== '') {
       // httpproxy's guard against the httpoxy attack (a CGI request header becoming HTTP_PROXY).
       return { ok: false, message: 'refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy' };
     }
-    if (!compiled(getEnvAny(env, ['NO_PROXY', 'no_proxy'])).useProxy(url)) return { ok: true, plan: undefined };
+    if (!compiled(getEnvAny(env, ['NO_PROXY', 'no_proxy'])).useProxy(url)) return DIRECT;
     raw = chosen;
   } else {
     raw = settings.proxy_url?.reveal();
-    if (!raw) return { ok: true, plan: undefined };
-    if (settings.no_proxy && !compiled(settings.no_proxy).useProxy(url)) return { ok: true, plan: undefined };
+    if (!raw) return DIRECT;
+    if (settings.no_proxy && !compiled(settings.no_proxy).useProxy(url)) return DIRECT;
   }
   const proxy = parseProxy(raw);
-  if (!proxy) return { ok: true, plan: undefined };
+  if (!proxy) return DIRECT;
   return planFor(proxy, url.protocol === 'https:', settings.proxy_connect_header);
 }
 
@@ -82,10 +85,12 @@ function planFor(proxy: URL, https: boolean, connectHeader: Record<string, Secre
   }
   const tls = scheme === 'https';
   const plan: ProxyPlan = { host: proxy.hostname, port: Number(proxy.port || (tls ? 443 : 80)), tls, tunnel: https };
+  const secrets: string[] = [];
   if (proxy.username || proxy.password) {
     const user = safeDecode(proxy.username);
     const pass = safeDecode(proxy.password);
     plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    secrets.push(pass, `${user}:${pass}`, plan.authorization);
   }
   // Go's Transport sends ProxyConnectHeader on the CONNECT only; a plain http request through the proxy does not carry it.
   if (https && connectHeader) {
@@ -98,8 +103,9 @@ function planFor(proxy: URL, https: boolean, connectHeader: Record<string, Secre
       for (const value of values) headers.push([name, value.reveal().replace(/[\r\n]/g, ' ')]);
     }
     if (headers.length > 0) plan.connectHeaders = headers;
+    secrets.push(...headers.map(([, value]) => value));
   }
-  return { ok: true, plan };
+  return { ok: true, plan, secrets };
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
