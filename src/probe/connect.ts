@@ -18,6 +18,8 @@ export interface ProxyPlan {
   tunnel: boolean;
   /** proxy_connect_header: extra headers of the CONNECT request only (values may be secrets). */
   connectHeaders?: [string, string][];
+  /** An https proxy's TLS: the job's tls_config, as Go's Transport uses its TLSClientConfig for the proxy too. */
+  tlsPlan?: TlsPlan;
 }
 
 export interface TlsPlan {
@@ -68,7 +70,7 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
   const hop = proxy ? { host: proxy.host, port: proxy.port } : { host: plan.host, port: plan.port };
   let socket = await tcpConnect(hop.host, hop.port, plan);
   try {
-    if (proxy?.tls) socket = await tlsHandshake(socket, { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
+    if (proxy?.tls) socket = await tlsHandshake(socket, proxy.tlsPlan ?? { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
     if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy, signal);
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
     const established = socket;

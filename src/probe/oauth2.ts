@@ -314,12 +314,14 @@ async function attemptToken(
   if (proxy?.authorization) extraSecrets.push(proxy.authorization);
 
   let tlsPlan: TlsPlan | undefined;
-  if (https) {
+  if (https || proxy?.tls) {
     const material = await resolveTlsMaterial({ tls_config: config.tls_config }, true, deps.readSecret);
     if (!material.ok) return finish({ ok: false, result: 'credentials_error', text: material.message, extraSecrets });
     const context = deps.tlsContexts.get(material.value);
     if (!context.ok) return transportError(context.error);
-    tlsPlan = { context: context.context, verifyName: config.tls_config?.server_name ?? url.hostname, insecureSkipVerify: config.tls_config?.insecure_skip_verify ?? false };
+    const insecureSkipVerify = config.tls_config?.insecure_skip_verify ?? false;
+    if (https) tlsPlan = { context: context.context, verifyName: config.tls_config?.server_name ?? url.hostname, insecureSkipVerify };
+    if (proxy?.tls) proxy.tlsPlan = { context: context.context, verifyName: config.tls_config?.server_name ?? proxy.host, insecureSkipVerify };
   }
 
   const port = Number(url.port || (https ? 443 : 80));

@@ -282,12 +282,15 @@ async function request(
   if (!decision.ok) return fail(new Error(decision.message));
 
   let tlsPlan: TlsPlan | undefined;
-  if (https) {
+  if (https || proxy?.tls) {
     const material = await resolveTlsMaterial(job, withClientCert, deps.readSecret);
     if (!material.ok) return fail(Object.assign(new Error(material.message), { code: PROBE_ERROR_CODES.credentials }));
     const context = (deps.tlsContexts ?? sharedContexts).get(material.value);
     if (!context.ok) return fail(context.error);
-    tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify: job.tls_config?.insecure_skip_verify ?? false };
+    const insecureSkipVerify = job.tls_config?.insecure_skip_verify ?? false;
+    if (https) tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify };
+    // Go's Transport speaks TLS to an https proxy with the job's own tls_config (server_name included).
+    if (proxy?.tls) proxy.tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? proxy.host, insecureSkipVerify };
   }
 
   // node:http over our own dial(): about 0.5 ms of CPU less per probe than a per-probe undici Client

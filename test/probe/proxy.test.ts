@@ -255,6 +255,23 @@ describe('through a real proxy', () => {
     }
   });
 
+  it('speaks TLS to an https proxy with the job\'s own tls_config, as Go\'s Transport does', async () => {
+    const tlsProxy = await startRecordingProxy({ tls: { cert: pki.serverCert, key: pki.serverKey } });
+    try {
+      const env = { HTTPS_PROXY: `https://localhost:${tlsProxy.port}` };
+      const lookup = async () => ({ address: '127.0.0.1', family: 4 });
+      const ok = await probe(target(`https://app.test:${tlsApp.port}/metrics`), tlsJob({ proxy_from_environment: true }), deps({ env, lookup }));
+      expect(ok.result).toBe('ok');
+      expect(tlsProxy.seen.map((s) => `${s.method} ${s.target}`)).toEqual([`CONNECT app.test:${tlsApp.port}`]);
+      // Without the job's CA the proxy's certificate is not trusted: the probe fails, it does not go around the proxy.
+      const untrusted = await probe(target(`https://app.test:${tlsApp.port}/metrics`), job({ proxy_from_environment: true, authorization: { credentials: TOKEN } }), deps({ env, lookup }));
+      expect(untrusted.result).toBe('tls_error');
+      expect(untrusted.error).toContain('x509: certificate signed by unknown authority');
+    } finally {
+      await tlsProxy.close();
+    }
+  });
+
   it('reports a proxy scheme it cannot speak instead of going direct', async () => {
     const r = await probe(target(`https://app.test:${tlsApp.port}/metrics`), tlsJob({ proxy_from_environment: true }), deps({ env: { HTTPS_PROXY: 'socks5://127.0.0.1:1080' } }));
     expect(r.result).toBe('network_error');

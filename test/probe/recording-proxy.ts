@@ -1,5 +1,6 @@
 // A forward proxy on 127.0.0.1 that records every request head it gets: CONNECT tunnels, plain requests answered itself.
 import net from 'node:net';
+import tls from 'node:tls';
 import { METRICS_BODY, startTcp } from './helpers.js';
 
 export interface SeenRequest {
@@ -20,9 +21,9 @@ export interface RecordingProxy {
  * CONNECT host:port is tunnelled to 127.0.0.1:port whatever the host (so tests can name targets that resolve
  * nowhere); any other request is answered by the proxy itself with a metrics body.
  */
-export async function startRecordingProxy(): Promise<RecordingProxy> {
+export async function startRecordingProxy(options: { tls?: tls.TlsOptions } = {}): Promise<RecordingProxy> {
   const seen: SeenRequest[] = [];
-  const server = await startTcp((client) => {
+  const onConnection = (client: net.Socket) => {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
@@ -48,6 +49,30 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
       }
     };
     client.on('data', onData);
-  });
+  };
+  if (options.tls) return startTlsProxy(options.tls, onConnection, seen);
+  const server = await startTcp(onConnection);
   return { port: server.port, seen, close: server.close };
+}
+
+/** The same proxy behind TLS (an https:// proxy URL). */
+async function startTlsProxy(options: tls.TlsOptions, onConnection: (socket: net.Socket) => void, seen: SeenRequest[]): Promise<RecordingProxy> {
+  const sockets = new Set<net.Socket>();
+  const server = tls.createServer(options, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    onConnection(socket);
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
