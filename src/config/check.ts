@@ -41,6 +41,8 @@ export function filesNamedBy(config: Config, context: NamedFilesContext = {}): N
     }
     // The token request's credentials: re-read per token request, so watched like the job's own files.
     add(http.oauth2?.client_secret_file, 'oauth2.client_secret_file', 'oauth2_client_secret');
+    // The JWT bearer grant's signing key is that grant's client credential.
+    add(http.oauth2?.client_certificate_key_file, 'oauth2.client_certificate_key_file', 'oauth2_client_secret');
     add(http.oauth2?.tls_config?.ca_file, 'oauth2.tls_config.ca_file', 'ca');
     add(http.oauth2?.tls_config?.cert_file, 'oauth2.tls_config.cert_file', 'client_cert');
     add(http.oauth2?.tls_config?.key_file, 'oauth2.tls_config.key_file', 'client_key');

@@ -11,7 +11,6 @@ import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { realTimers, Scheduler, type Timers } from './scheduler.js';
-import { GRANT_TYPE_JWT_BEARER } from '../config/oauth2.js';
 import { OAuth2Tokens } from './oauth2.js';
 import type { Environment } from './proxy.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
@@ -139,12 +138,6 @@ export class ProbeComponent implements Component {
       if (invalid.length > 0) this.options.logger.warn({ scrape_job: job, targets: invalid.join(',') }, 'Skipping targets that make no valid URL');
     };
     for (const job of this.jobs.values()) {
-      if (job.oauth2?.grant_type === GRANT_TYPE_JWT_BEARER) {
-        // Probing without the token Prometheus would fetch would report a failure that Prometheus never sees.
-        if (!this.warnedJobs.has(job.job_name)) this.options.logger.warn({ scrape_job: job.job_name }, 'Jobs using the oauth2 JWT bearer grant are not probed');
-        this.warnedJobs.add(job.job_name);
-        continue;
-      }
       for (const group of job.static_configs) {
         const built = targetsFromGroup(job, group);
         logInvalid(job.job_name, built.invalid);

@@ -1,5 +1,5 @@
 // oauth2 client credentials, as Prometheus fetches and reuses the token a job's scrapes carry.
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { gunzip } from 'node:zlib';
 import type { HttpClientConfig } from '../config/schema.js';
@@ -104,15 +104,14 @@ export class OAuth2Tokens {
 
   /** The token for a job's request, fetched when there is none, it expired or the secret changed. */
   async token(jobName: string, config: OAuth2Config, deps: TokenRequestDeps): Promise<TokenOutcome> {
-    if (config.grant_type === GRANT_TYPE_JWT_BEARER) {
-      return { ok: false, result: 'credentials_error', message: `oauth2: cannot fetch token: grant_type ${GRANT_TYPE_JWT_BEARER} is not supported by this exporter`, secrets: [] };
-    }
-    let secret = config.client_secret?.reveal() ?? '';
-    if (config.client_secret_file !== undefined && config.client_secret_file !== '') {
-      const read = await (deps.readSecret ?? defaultReader())(config.client_secret_file);
-      // prometheus/common's words: the scrape fails before any token request.
+    // The client credential: the client secret, or with the JWT bearer grant the private key that signs the assertion.
+    const jwt = config.grant_type === GRANT_TYPE_JWT_BEARER;
+    let secret = (jwt ? config.client_certificate_key : config.client_secret)?.reveal() ?? '';
+    const file = jwt ? config.client_certificate_key_file : config.client_secret_file;
+    if (file !== undefined && file !== '') {
+      const read = await (deps.readSecret ?? defaultReader())(file);
+      // prometheus/common's words (for the key too): the scrape fails before any token request.
       if (!read.ok) {
-        const file = config.client_secret_file;
         return { ok: false, result: 'credentials_error', message: `unable to read oauth2 client secret: unable to read file ${file}: open ${file}: ${read.problem}`, secrets: [] };
       }
       secret = read.value;
@@ -126,7 +125,8 @@ export class OAuth2Tokens {
     this.sources.set(key, source);
     if (this.sources.size > MAX_TOKEN_SOURCES) this.sources.delete(this.sources.keys().next().value!);
 
-    const secrets = secret === '' ? [] : [secret];
+    // A private key is never sent: only what a request carried is scrubbed from what comes back.
+    const secrets = secret === '' || jwt ? [] : [secret];
     const token = source.token;
     if (token && valid(token, deps.now())) return { ok: true, authorization: `${token.type} ${token.access}`, secrets: [...secrets, token.access] };
 
@@ -147,7 +147,7 @@ export class OAuth2Tokens {
   private start(config: OAuth2Config, secret: string, source: Source, deps: TokenRequestDeps): Inflight {
     const inflight: Inflight = {
       signal: deps.signal,
-      outcome: fetchToken(config, secret, source, deps).finally(() => {
+      outcome: (config.grant_type === GRANT_TYPE_JWT_BEARER ? fetchJwtToken(config, secret, source, deps) : fetchToken(config, secret, source, deps)).finally(() => {
         if (source.inflight === inflight) source.inflight = undefined;
       }),
     };
@@ -206,24 +206,10 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
     secrets: [...secrets, ...extra],
   });
 
-  const values = new Map<string, string[]>([['grant_type', ['client_credentials']]]);
-  if (config.scopes && config.scopes.length > 0) values.set('scope', [config.scopes.join(' ')]);
-  for (const [name, value] of Object.entries(config.endpoint_params ?? {})) {
-    // Allowed for grant_type only, for interoperability with non-compliant servers (clientcredentials.go).
-    if (values.has(name) && name !== 'grant_type') return fail('credentials_error', `cannot overwrite parameter "${name}"`);
-    values.set(name, [value]);
-  }
-
-  let url: URL;
-  try {
-    url = new URL(config.token_url ?? '');
-    // Userinfo in token_url is never printed nor sent on (the client credentials are how this request authenticates).
-    url.username = '';
-    url.password = '';
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    return fail('credentials_error', `Post "${withoutUserinfo(config.token_url ?? '')}": unsupported protocol scheme`);
-  }
+  const values = formValues(config, new Map([['grant_type', ['client_credentials']]]));
+  if (typeof values === 'string') return fail('credentials_error', values);
+  const url = tokenEndpoint(config);
+  if (typeof url === 'string') return fail('credentials_error', url);
 
   const styles: AuthStyle[] = source.style ? [source.style] : ['header', 'params'];
   let outcome: Attempt | undefined;
@@ -259,6 +245,81 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
   // Only the request that is still current stores its token: a secret that changed meanwhile started over.
   source.token = token;
   return { ok: true, authorization: `${token.type} ${token.access}`, secrets: [...secrets.slice(0, 1), token.access] };
+}
+
+/** The form of a token request: the grant's own values, `scope`, then endpoint_params (which may not replace them). */
+function formValues(config: OAuth2Config, values: Map<string, string[]>): Map<string, string[]> | string {
+  if (!values.has('scope') && config.scopes && config.scopes.length > 0) values.set('scope', [config.scopes.join(' ')]);
+  for (const [name, value] of Object.entries(config.endpoint_params ?? {})) {
+    // Allowed for grant_type only, for interoperability with non-compliant servers (clientcredentials.go).
+    if (values.has(name) && name !== 'grant_type') return `cannot overwrite parameter "${name}"`;
+    values.set(name, [value]);
+  }
+  return values;
+}
+
+/** token_url as a request URL; userinfo in it is never printed nor sent on. */
+function tokenEndpoint(config: OAuth2Config): URL | string {
+  try {
+    const url = new URL(config.token_url ?? '');
+    url.username = '';
+    url.password = '';
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    return url;
+  } catch {
+    return `Post "${withoutUserinfo(config.token_url ?? '')}": unsupported protocol scheme`;
+  }
+}
+
+const SIGNATURE_HASHES: Record<string, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
+/** prometheus/common's JWT bearer assertion lives 10 minutes. */
+const ASSERTION_LIFETIME_S = 600;
+
+/**
+ * prometheus/common's JwtGrantTypeConfig (RFC 7523): an assertion signed with the client's RSA key (iss, sub,
+ * aud, jti, iat, exp, scope and the configured claims), POSTed as grant_type jwt-bearer; no client secret.
+ */
+async function fetchJwtToken(config: OAuth2Config, keyPem: string, source: Source, deps: TokenRequestDeps): Promise<TokenOutcome> {
+  const fail = (result: ProbeResultKind, text: string, secrets: string[] = []): TokenOutcome => ({ ok: false, result, message: `oauth2: cannot fetch token: ${text}`, secrets });
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    // golang-jwt's words.
+    return fail('credentials_error', 'invalid key: Key must be a PEM encoded PKCS1 or PKCS8 key');
+  }
+  if (key.asymmetricKeyType !== 'rsa') return fail('credentials_error', 'key is not a valid RSA private key');
+  const alg = SIGNATURE_HASHES[config.signature_algorithm ?? ''] ? config.signature_algorithm! : 'RS256';
+  const nowS = Math.floor(deps.now() / 1000);
+  const scopes = (config.scopes ?? []).join(' ');
+  const claims = {
+    iss: config.iss || config.client_id || '',
+    sub: config.client_id ?? '',
+    jti: randomUUID(),
+    aud: config.audience || config.token_url || '',
+    iat: nowS,
+    exp: nowS + ASSERTION_LIFETIME_S,
+    ...(scopes !== '' ? { scope: scopes } : {}),
+    ...(config.claims ?? {}),
+  };
+  const header = { alg, ...(config.client_certificate_key_id ? { kid: config.client_certificate_key_id } : {}), typ: 'JWT' };
+  const signingInput = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const assertion = `${signingInput}.${sign(SIGNATURE_HASHES[alg]!, Buffer.from(signingInput), key).toString('base64url')}`;
+
+  const values = formValues(config, new Map([['grant_type', [GRANT_TYPE_JWT_BEARER]], ['assertion', [assertion]], ...(scopes !== '' ? ([['scope', [scopes]]] as [string, string[]][]) : [])]));
+  if (typeof values === 'string') return fail('credentials_error', values);
+  const url = tokenEndpoint(config);
+  if (typeof url === 'string') return fail('credentials_error', url);
+  const headers: [string, string][] = [
+    ['Content-Type', 'application/x-www-form-urlencoded'],
+    ['User-Agent', deps.userAgent],
+    ['Accept-Encoding', 'gzip'],
+  ];
+  // The assertion can be replayed until it expires: it is a secret like the token.
+  const outcome = await attemptToken(url, encodeForm(values), headers, config, deps, undefined, [assertion]);
+  if (!outcome.ok) return fail(outcome.result, outcome.text, [assertion, ...outcome.extraSecrets]);
+  source.token = outcome.token;
+  return { ok: true, authorization: `${outcome.token.type} ${outcome.token.access}`, secrets: [assertion, outcome.token.access] };
 }
 
 type Attempt = { ok: true; token: Token } | { ok: false; result: ProbeResultKind; text: string; extraSecrets: string[] };

@@ -1,6 +1,5 @@
 // GET /probe?target=&module=[&debug=true]: one probe now, blackbox-style, answered from a registry of its own.
 import { Router, type Request, type Response } from 'express';
-import { GRANT_TYPE_JWT_BEARER } from '../config/oauth2.js';
 import type { ScrapeConfig } from '../config/schema.js';
 import { formatDebug } from './debug.js';
 import { emptyCounts, PROBE_TEXT_CONTENT_TYPE, renderProbeText, type TargetState } from './metrics.js';
@@ -43,9 +42,6 @@ export function createProbeRouter(prober: OnDemandProber): Router {
     if (moduleName === '') return void res.status(400).type('text/plain').send('Module parameter is missing: use module=<job_name>\n');
     const job = prober.job(moduleName);
     if (!job) return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
-    if (job.oauth2?.grant_type === GRANT_TYPE_JWT_BEARER) {
-      return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses the oauth2 grant_type ${GRANT_TYPE_JWT_BEARER}, which this exporter does not probe\n`);
-    }
     const parsed = parseTargetParam(job, param('target'));
     if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
 

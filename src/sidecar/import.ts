@@ -10,7 +10,6 @@ import {
   type PathSegment,
   type SkipReason,
 } from '../config/load.js';
-import { GRANT_TYPE_JWT_BEARER } from '../config/oauth2.js';
 import { httpClientShape, positiveDuration, scrapeConfigSchema, type ScrapeConfig } from '../config/schema.js';
 
 /** Prometheus's own default for `global.scrape_timeout`. */
@@ -106,9 +105,6 @@ function importJob(source: YamlSource, entry: unknown, index: number, defaultTim
 
   const auth = UNPROBED_AUTH.find((key) => entry[key] !== undefined && entry[key] !== null);
   if (auth) return skip(auth, `${auth} authentication is not probed`);
-  // oauth2 client credentials are probed; the JWT bearer grant (RFC 7523) is not reproduced yet.
-  const oauth2 = entry['oauth2'];
-  if (isMapping(oauth2) && oauth2['grant_type'] === GRANT_TYPE_JWT_BEARER) return skip('oauth2', `oauth2 grant_type ${GRANT_TYPE_JWT_BEARER} is not probed`);
 
   const picked: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entry)) {

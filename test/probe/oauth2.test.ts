@@ -1,4 +1,5 @@
 // oauth2 client credentials against a real token endpoint on 127.0.0.1 and a target that checks the issued token.
+import { generateKeyPairSync, verify } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -430,5 +431,91 @@ describe('oauth2 with the component', () => {
     expect((await probe(target(), j, d)).result).toBe('credentials_error');
     mode = 'issue';
     await until(async () => (await probe(target(), j, d)).result === 'ok', 5000);
+  });
+});
+
+describe('oauth2 with the JWT bearer grant (RFC 7523)', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  let jwtIdp: TestServer;
+  const assertions: { header: Record<string, unknown>; claims: Record<string, unknown>; valid: boolean; form: URLSearchParams; authorization?: string }[] = [];
+
+  beforeAll(async () => {
+    jwtIdp = await startServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const [h = '', c = '', sig = ''] = (form.get('assertion') ?? '').split('.');
+        const header = JSON.parse(Buffer.from(h, 'base64url').toString() || '{}') as Record<string, unknown>;
+        const claims = JSON.parse(Buffer.from(c, 'base64url').toString() || '{}') as Record<string, unknown>;
+        const hash = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' }[String(header['alg'])] ?? 'sha256';
+        const valid = verify(hash, Buffer.from(`${h}.${c}`), publicKey, Buffer.from(sig, 'base64url'));
+        assertions.push({ header, claims, valid, form, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+        if (!valid || form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `${ISSUED_PREFIX}jwt`, token_type: 'Bearer', expires_in: 300 }));
+      });
+    });
+  });
+  afterAll(async () => {
+    await jwtIdp.close();
+  });
+  beforeEach(() => {
+    assertions.length = 0;
+  });
+
+  const jwtJob = (oauth2: Record<string, unknown>) =>
+    job({ oauth2: { client_id: 'svc-prometheus', grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', token_url: `${jwtIdp.origin}/token`, ...oauth2 } });
+
+  it('signs an assertion with the key (file, PKCS8) and claims as prometheus/common does, and the target gets the token', async () => {
+    const file = path.join(dir, 'jwt-key.pem');
+    writeFileSync(file, pkcs8);
+    clockMs = Date.parse('2026-01-01T00:00:00Z');
+    const r = await probe(
+      target(),
+      jwtJob({ client_certificate_key_file: file, client_certificate_key_id: 'key-1', signature_algorithm: 'RS512', scopes: ['a', 'b'], audience: 'https://aud', claims: { tenant: 'blue' }, endpoint_params: { resource: 'r' } }),
+      deps({ trace: true }),
+    );
+    expect(r.result).toBe('ok');
+    expect(assertions).toHaveLength(1);
+    const a = assertions[0]!;
+    expect(a.valid).toBe(true);
+    expect(a.authorization).toBeUndefined();
+    expect(a.header).toEqual({ alg: 'RS512', kid: 'key-1', typ: 'JWT' });
+    const nowS = clockMs / 1000;
+    expect(a.claims).toMatchObject({ iss: 'svc-prometheus', sub: 'svc-prometheus', aud: 'https://aud', scope: 'a b', tenant: 'blue', iat: nowS, exp: nowS + 600 });
+    expect(typeof a.claims['jti']).toBe('string');
+    expect(a.form.get('scope')).toBe('a b');
+    expect(a.form.get('resource')).toBe('r');
+    expect(app.requests.at(-1)!.headers.authorization).toBe(`Bearer ${ISSUED_PREFIX}jwt`);
+    // The assertion is a bearer credential until it expires: not in any output.
+    const text = outputs(r);
+    expect(text).not.toContain(a.form.get('assertion')!);
+    expect(text).not.toContain(pkcs8.split('\n')[1]!);
+  });
+
+  it('takes an inline PKCS1 key, RS256 and the token URL as audience by default', async () => {
+    const r = await probe(target(), jwtJob({ client_certificate_key: pkcs1 }), deps());
+    expect(r.result).toBe('ok');
+    expect(assertions[0]!.header['alg']).toBe('RS256');
+    expect(assertions[0]!.claims['aud']).toBe(`${jwtIdp.origin}/token`);
+  });
+
+  it('reports a key that is not an RSA PEM key without sending anything', async () => {
+    const r = await probe(target(), jwtJob({ client_certificate_key: 'not a key' }), deps());
+    expect(r.result).toBe('credentials_error');
+    expect(r.error).toContain('oauth2: cannot fetch token: invalid key: Key must be a PEM encoded PKCS1 or PKCS8 key');
+    expect(assertions).toHaveLength(0);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const r2 = await probe(target(), jwtJob({ client_certificate_key: ec }), deps());
+    expect(r2.error).toContain('oauth2: cannot fetch token: key is not a valid RSA private key');
+  });
+
+  it('reports a refused assertion in Go\'s words', async () => {
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const r = await probe(target(), jwtJob({ client_certificate_key: other }), deps());
+    expect(r.result).toBe('credentials_error');
+    expect(r.error).toBe(`Get "${app.origin}/metrics": oauth2: cannot fetch token: 400 Bad Request Response: {"error":"invalid_grant"}`);
   });
 });

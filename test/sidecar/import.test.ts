@@ -21,7 +21,7 @@ describe('importing prometheus.yml', () => {
   };
 
   it('imports every job it can probe, in file order', () => {
-    expect(imported.jobs.map((j) => j.job_name)).toEqual(['secured-app', 'kubelet', 'legacy-bearer', 'cloud-oauth']);
+    expect(imported.jobs.map((j) => j.job_name)).toEqual(['secured-app', 'kubelet', 'legacy-bearer', 'cloud-oauth', 'cloud-jwt']);
   });
 
   it('keeps the HTTP client config, scheme, path, params and targets of a job', () => {
@@ -48,6 +48,7 @@ describe('importing prometheus.yml', () => {
     expect(app.http_headers?.['X-Scope-OrgID']?.files).toEqual([path.join(testdata, 'secrets/header')]);
     expect(job('legacy-bearer').bearer_token_file).toBe(path.join(testdata, 'token'));
     expect(job('cloud-oauth').oauth2?.client_secret_file).toBe(path.join(testdata, 'oauth/secret'));
+    expect(job('cloud-jwt').oauth2?.client_certificate_key_file).toBe(path.join(testdata, 'oauth/key.pem'));
   });
 
   it("uses Prometheus's global scrape_timeout for a job without one", () => {
@@ -59,14 +60,13 @@ describe('importing prometheus.yml', () => {
     expect(job('kubelet').authorization?.credentials_file).toBe('/var/run/secrets/kubernetes.io/serviceaccount/token');
   });
 
-  it('skips a job with the oauth2 JWT bearer grant and one with a field we do not model, each with a reason', () => {
+  it('skips a job with a field we do not model, with a reason', () => {
     expect(imported.skipped).toEqual([
       {
         job: 'future-field',
         reason: 'unsupported_config',
         detail: expect.stringMatching(/prometheus-full\.yml:\d+:\d+: scrape_configs\[4\]\.authorization\.credentials_ref: unknown field "credentials_ref"/),
       },
-      { job: 'cloud-jwt', reason: 'oauth2', detail: 'oauth2 grant_type urn:ietf:params:oauth:grant-type:jwt-bearer is not probed' },
     ]);
   });
 
