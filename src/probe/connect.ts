@@ -2,6 +2,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
+import { socksConnect, type SocksAuth } from './socks.js';
 
 /** Resolves a host name to one address; injected so tests never send a DNS query. */
 export type LookupFn = (hostname: string) => Promise<{ address: string; family: number }>;
@@ -20,6 +21,8 @@ export interface ProxyPlan {
   connectHeaders?: [string, string][];
   /** An https proxy's TLS: the job's tls_config, as Go's Transport uses its TLSClientConfig for the proxy too. */
   tlsPlan?: TlsPlan;
+  /** A socks5:// proxy: the SOCKS5 handshake instead of CONNECT (tunnel is then true for http targets too). */
+  socks?: { auth?: SocksAuth };
 }
 
 export interface TlsPlan {
@@ -71,7 +74,10 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
   let socket = await tcpConnect(hop.host, hop.port, plan);
   try {
     if (proxy?.tls) socket = await tlsHandshake(socket, proxy.tlsPlan ?? { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
-    if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy, signal);
+    if (proxy?.socks) await socksConnect(socket, plan.host, plan.port, proxy.socks.auth, plan.observe.remote ?? `${proxy.host}:${proxy.port}`, signal);
+    else if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy, signal);
+    // The handshake paused the socket so no byte after it is lost; plain HTTP over a SOCKS tunnel reads from it directly.
+    if (proxy?.socks && !plan.tls) socket.resume();
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
     const established = socket;
     plan.observe.established = true;

@@ -1,4 +1,5 @@
 // Which proxy a request goes through, decided as Prometheus decides it: proxy_url (with no_proxy) or the environment.
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { Secret } from '../config/secret.js';
@@ -60,7 +61,10 @@ export function proxyFor(url: URL, settings: ProxySettings, env: Environment = {
  */
 export function proxyIdentity(plan: ProxyPlan | undefined): string {
   if (!plan) return 'direct';
-  return JSON.stringify([plan.tls ? 'https' : 'http', plan.host, plan.port, plan.tunnel, plan.authorization ?? '', plan.connectHeaders ?? []]);
+  const scheme = plan.socks ? 'socks5' : plan.tls ? 'https' : 'http';
+  // Hashed: the identity holds the proxy's credentials, and a map key must not.
+  const text = JSON.stringify([scheme, plan.host, plan.port, plan.tunnel, plan.authorization ?? '', plan.connectHeaders ?? [], plan.socks?.auth ?? null]);
+  return createHash('sha256').update(text).digest('base64');
 }
 
 function getEnvAny(env: Environment, names: string[]): string {
@@ -80,8 +84,19 @@ function parseProxy(raw: string): URL | undefined {
 
 function planFor(proxy: URL, https: boolean, connectHeader: Record<string, Secret[]> | undefined): ProxyDecision {
   const scheme = proxy.protocol.slice(0, -1).toLowerCase();
+  if (scheme === 'socks5' || scheme === 'socks5h') {
+    // Go's Transport: every target (http too) through the SOCKS5 tunnel, the proxy URL's user info as RFC 1929
+    // credentials, no proxy_connect_header (that is CONNECT's).
+    const plan: ProxyPlan = { host: proxy.hostname, port: Number(proxy.port || 1080), tls: false, tunnel: true, socks: {} };
+    const secrets: string[] = [];
+    if (proxy.username || proxy.password) {
+      plan.socks = { auth: { username: safeDecode(proxy.username), password: safeDecode(proxy.password) } };
+      secrets.push(plan.socks.auth!.password);
+    }
+    return { ok: true, plan, secrets };
+  }
   if (scheme !== 'http' && scheme !== 'https') {
-    return { ok: false, message: `proxyconnect tcp: proxy scheme "${scheme}" is not supported by this exporter (use an http or https proxy)` };
+    return { ok: false, message: `proxyconnect tcp: proxy scheme "${scheme}" is not supported by this exporter (use an http, https or socks5 proxy)` };
   }
   const tls = scheme === 'https';
   const plan: ProxyPlan = { host: proxy.hostname, port: Number(proxy.port || (tls ? 443 : 80)), tls, tunnel: https };

@@ -8,7 +8,7 @@ import { probe, type ProbeDeps, type ProbeTarget } from '../../src/probe/probe.j
 import { compileNoProxy, MAX_NO_PROXY_ENTRIES, proxyFor, proxyIdentity, splitHostPort, type Environment, type ProxySettings } from '../../src/probe/proxy.js';
 import { SecureContextCache } from '../../src/probe/tls-context.js';
 import { job, makePki, METRICS_BODY, startServer, type Pki, type TestServer } from './helpers.js';
-import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+import { startRecordingProxy, startSocksProxy, type RecordingProxy } from './recording-proxy.js';
 
 const CANARY = 'canary-proxy-s3cr3t-41c2';
 
@@ -272,9 +272,56 @@ describe('through a real proxy', () => {
     }
   });
 
+  it('goes through a socks5 proxy for https and http targets, the host name unresolved, as Go does', async () => {
+    const socks = await startSocksProxy();
+    try {
+      lookups.length = 0;
+      const j = tlsJob({ proxy_url: `socks5://127.0.0.1:${socks.port}` });
+      const r = await probe(target(`https://app.test:${tlsApp.port}/metrics`), j, deps());
+      expect(r.result).toBe('ok');
+      const plain = await probe(target(`http://app.test:${plainApp.port}/metrics`), job({ proxy_url: `socks5h://127.0.0.1:${socks.port}`, authorization: { credentials: TOKEN } }), deps());
+      expect(plain.result).toBe('ok');
+      // An http target through SOCKS gets an origin-form request line, not the absolute form of an http proxy.
+      expect(plainApp.requests.at(-1)!.url).toBe('/metrics');
+      expect(socks.seen).toEqual([
+        { host: 'app.test', port: tlsApp.port },
+        { host: 'app.test', port: plainApp.port },
+      ]);
+      expect(lookups).toEqual([]);
+    } finally {
+      await socks.close();
+    }
+  });
+
+  it('authenticates to a socks5 proxy with the proxy URL\'s user info, never showing the password', async () => {
+    const socks = await startSocksProxy({ users: { prom: CANARY } });
+    try {
+      const r = await probe(target(`https://app.test:${tlsApp.port}/metrics`), tlsJob({ proxy_url: `socks5://prom:${CANARY}@127.0.0.1:${socks.port}` }), deps({ trace: true }));
+      expect(r.result).toBe('ok');
+      expect(socks.seen[0]!.auth).toEqual({ username: 'prom', password: CANARY });
+      const wrong = await probe(target(`https://app.test:${tlsApp.port}/metrics`), tlsJob({ proxy_url: `socks5://prom:nope@127.0.0.1:${socks.port}` }), deps());
+      expect(wrong.result).toBe('network_error');
+      expect(wrong.error).toBe(`Get "https://app.test:${tlsApp.port}/metrics": socks connect tcp 127.0.0.1:${socks.port}->app.test:${tlsApp.port}: username/password authentication failed`);
+      expect(JSON.stringify(r) + formatDebug(target(`https://app.test:${tlsApp.port}/metrics`), r, '')).not.toContain(CANARY);
+    } finally {
+      await socks.close();
+    }
+  });
+
+  it('reports a socks5 proxy\'s refusal in Go\'s words', async () => {
+    const socks = await startSocksProxy({ refuse: true });
+    try {
+      const r = await probe(target('http://app.test:9100/metrics'), job({ proxy_url: `socks5://127.0.0.1:${socks.port}` }), deps());
+      expect(r.result).toBe('network_error');
+      expect(r.error).toBe(`Get "http://app.test:9100/metrics": socks connect tcp 127.0.0.1:${socks.port}->app.test:9100: unknown error connection refused`);
+    } finally {
+      await socks.close();
+    }
+  });
+
   it('reports a proxy scheme it cannot speak instead of going direct', async () => {
-    const r = await probe(target(`https://app.test:${tlsApp.port}/metrics`), tlsJob({ proxy_from_environment: true }), deps({ env: { HTTPS_PROXY: 'socks5://127.0.0.1:1080' } }));
+    const r = await probe(target(`https://app.test:${tlsApp.port}/metrics`), tlsJob({ proxy_from_environment: true }), deps({ env: { HTTPS_PROXY: 'ftp://127.0.0.1:21' } }));
     expect(r.result).toBe('network_error');
-    expect(r.error).toContain('proxy scheme "socks5" is not supported');
+    expect(r.error).toContain('proxy scheme "ftp" is not supported');
   });
 });

@@ -76,3 +76,74 @@ async function startTlsProxy(options: tls.TlsOptions, onConnection: (socket: net
       }),
   };
 }
+
+export interface SeenSocks {
+  host: string;
+  port: number;
+  auth?: { username: string; password: string };
+}
+
+/**
+ * A SOCKS5 proxy (RFC 1928/1929) that records what it is asked for and connects it to 127.0.0.1:port, whatever
+ * the host. With `users`, only username/password authentication is accepted; `refuse` answers "connection refused".
+ */
+export async function startSocksProxy(options: { users?: Record<string, string>; refuse?: boolean } = {}): Promise<{ port: number; seen: SeenSocks[]; close(): Promise<void> }> {
+  const seen: SeenSocks[] = [];
+  const server = await startTcp((client) => {
+    let buf = Buffer.alloc(0);
+    let step: 'greeting' | 'auth' | 'request' = 'greeting';
+    let auth: SeenSocks['auth'];
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        if (step === 'greeting') {
+          if (buf.length < 2 || buf.length < 2 + buf[1]!) return;
+          const methods = [...buf.subarray(2, 2 + buf[1]!)];
+          buf = buf.subarray(2 + buf[1]!);
+          if (options.users) {
+            if (!methods.includes(2)) return void client.end(Buffer.from([5, 0xff]));
+            client.write(Buffer.from([5, 2]));
+            step = 'auth';
+          } else {
+            client.write(Buffer.from([5, 0]));
+            step = 'request';
+          }
+          continue;
+        }
+        if (step === 'auth') {
+          if (buf.length < 2) return;
+          const ulen = buf[1]!;
+          if (buf.length < 3 + ulen || buf.length < 3 + ulen + buf[2 + ulen]!) return;
+          const plen = buf[2 + ulen]!;
+          auth = { username: buf.subarray(2, 2 + ulen).toString(), password: buf.subarray(3 + ulen, 3 + ulen + plen).toString() };
+          buf = buf.subarray(3 + ulen + plen);
+          const ok = options.users?.[auth.username] === auth.password;
+          client.write(Buffer.from([1, ok ? 0 : 1]));
+          if (!ok) return void client.end();
+          step = 'request';
+          continue;
+        }
+        if (buf.length < 5) return;
+        const type = buf[3]!;
+        const addrLen = type === 1 ? 4 : type === 4 ? 16 : 1 + buf[4]!;
+        if (buf.length < 4 + addrLen + 2) return;
+        const host = type === 3 ? buf.subarray(5, 5 + buf[4]!).toString() : type === 1 ? [...buf.subarray(4, 8)].join('.') : buf.subarray(4, 20).toString('hex');
+        const port = buf.readUInt16BE(4 + addrLen);
+        const rest = buf.subarray(4 + addrLen + 2);
+        client.off('data', onData);
+        seen.push({ host, port, ...(auth ? { auth } : {}) });
+        if (options.refuse) return void client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0]));
+        const upstream = net.connect(port, '127.0.0.1', () => {
+          client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
+          if (rest.length) upstream.write(rest);
+          client.pipe(upstream).pipe(client);
+        });
+        upstream.on('error', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+        return;
+      }
+    };
+    client.on('data', onData);
+  });
+  return { port: server.port, seen, close: server.close };
+}
