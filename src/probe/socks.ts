@@ -1,9 +1,6 @@
 // The SOCKS5 handshake (RFC 1928, RFC 1929) on a connection to a socks5:// proxy, as Go's net/http speaks it.
 import type net from 'node:net';
 
-/** Version, method choice and replies are a few bytes; an address at most 1 + 255 + 2. Anything longer is refused. */
-const MAX_SOCKS_REPLY_BYTES = 512;
-
 const REPLIES: Record<number, string> = {
   1: 'general SOCKS server failure',
   2: 'connection not allowed by ruleset',
@@ -61,8 +58,9 @@ export function socksConnect(socket: net.Socket, host: string, port: number, aut
     };
 
     const onData = (chunk: Buffer) => {
+      // Bounded by the protocol: no step waits for more than 4 + 1 + 255 + 2 bytes, and the handshake stops
+      // reading (pause) as soon as the reply is complete.
       buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length > MAX_SOCKS_REPLY_BYTES) return fail(failure('malformed reply'));
       for (;;) {
         if (step === 'method') {
           if (buffered.length < 2) return;
