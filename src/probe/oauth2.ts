@@ -165,8 +165,19 @@ function valid(token: Token, nowMs: number): boolean {
   return token.access !== '' && (token.expiryMs === undefined || token.expiryMs - TOKEN_EXPIRY_DELTA_MS > nowMs);
 }
 
-/** Identifies a job's oauth2 settings without keeping a secret in a map key. */
+const fingerprints = new WeakMap<OAuth2Config, string>();
+
+/** Identifies a job's oauth2 settings without keeping a secret in a map key (computed once per loaded config). */
 function fingerprint(config: OAuth2Config): string {
+  let known = fingerprints.get(config);
+  if (known === undefined) {
+    known = computeFingerprint(config);
+    fingerprints.set(config, known);
+  }
+  return known;
+}
+
+function computeFingerprint(config: OAuth2Config): string {
   const text = JSON.stringify(config, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = key === '' ? value : this[key];
     return raw instanceof Secret ? `secret:${createHash('sha256').update(raw.reveal()).digest('hex')}` : value;
