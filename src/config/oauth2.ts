@@ -46,27 +46,39 @@ export interface OAuth2Fields {
 
 const VALID_SIGNATURE_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 
+/** A refused oauth2 block: the key path (inside the block) and prometheus/common's words. */
+export interface OAuth2Problem {
+  path: (string | number)[];
+  message: string;
+}
+
 /**
- * The oauth2 part of prometheus/common's HTTPClientConfig.Validate(), in its order and words. The block's own
- * tls_config and proxy settings are checked by the caller with the job's own rules.
+ * The oauth2 part of prometheus/common's HTTPClientConfig.Validate(), in its order and words; the first problem,
+ * as Go returns the first error. The block's own tls_config and proxy settings are checked by the caller with the
+ * job's own rules (prometheus/common embeds the same types).
  */
-export function validateOAuth2(o: OAuth2Fields, fail: (path: (string | number)[], message: string) => void): void {
+export function oauth2Problem(o: OAuth2Fields): OAuth2Problem | undefined {
   const set = (v: string | Secret | undefined) => v !== undefined && (typeof v === 'string' ? v : v.reveal()) !== '';
-  if (!set(o.client_id)) return fail(['client_id'], 'oauth2 client_id must be configured');
-  if (!set(o.token_url)) return fail(['token_url'], 'oauth2 token_url must be configured');
+  if (!set(o.client_id)) return { path: ['client_id'], message: 'oauth2 client_id must be configured' };
+  if (!set(o.token_url)) return { path: ['token_url'], message: 'oauth2 token_url must be configured' };
   if (o.grant_type === GRANT_TYPE_JWT_BEARER) {
     if (set(o.client_certificate_key) && set(o.client_certificate_key_file)) {
-      return fail(
-        ['client_certificate_key_file'],
-        'at most one of oauth2 client_certificate_key, client_certificate_key_file & client_certificate_key_ref must be configured using grant-type=urn:ietf:params:oauth:grant-type:jwt-bearer',
-      );
+      return {
+        path: ['client_certificate_key_file'],
+        message:
+          'at most one of oauth2 client_certificate_key, client_certificate_key_file & client_certificate_key_ref must be configured using grant-type=urn:ietf:params:oauth:grant-type:jwt-bearer',
+      };
     }
     if (set(o.signature_algorithm) && !VALID_SIGNATURE_ALGORITHMS.includes(o.signature_algorithm!)) {
-      return fail(['signature_algorithm'], 'valid signature algorithms are RS256, RS384 and RS512');
+      return { path: ['signature_algorithm'], message: 'valid signature algorithms are RS256, RS384 and RS512' };
     }
-    return;
+    return undefined;
   }
   if (set(o.client_secret) && set(o.client_secret_file)) {
-    fail(['client_secret_file'], 'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured using grant-type=client_credentials');
+    return {
+      path: ['client_secret_file'],
+      message: 'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured using grant-type=client_credentials',
+    };
   }
+  return undefined;
 }

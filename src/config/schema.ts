@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { closest } from 'fastest-levenshtein';
 import { parseDuration } from './duration.js';
-import { oauth2Shape, validateOAuth2 } from './oauth2.js';
+import { oauth2Problem, oauth2Shape } from './oauth2.js';
 import { Secret } from './secret.js';
 
 /** A mapping that rejects unknown keys, naming the closest known one. */
@@ -231,7 +231,8 @@ export function validateHttpClient(http: Partial<HttpClientConfig>, ctx: IssueSi
     }
   }
   if (http.oauth2) {
-    validateOAuth2(http.oauth2, (path, message) => fail(['oauth2', ...path], message));
+    const problem = oauth2Problem(http.oauth2);
+    if (problem) fail(['oauth2', ...problem.path], problem.message);
     // The block's own tls_config and proxy settings follow the job's rules (prometheus/common embeds the same types).
     const { tls_config, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header } = http.oauth2;
     validateHttpClient({ tls_config, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header }, ctx, [...at, 'oauth2']);
