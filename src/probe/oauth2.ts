@@ -102,6 +102,13 @@ type AuthStyle = 'header' | 'params';
 export class OAuth2Tokens {
   private readonly sources = new Map<string, Source>();
 
+  constructor(private readonly maxSources = MAX_TOKEN_SOURCES) {}
+
+  /** How many jobs' token sources are kept (for tests of the bound). */
+  get size(): number {
+    return this.sources.size;
+  }
+
   /** The token for a job's request, fetched when there is none, it expired or the secret changed. */
   async token(jobName: string, config: OAuth2Config, deps: TokenRequestDeps): Promise<TokenOutcome> {
     // The client credential: the client secret, or with the JWT bearer grant the private key that signs the assertion.
@@ -123,7 +130,7 @@ export class OAuth2Tokens {
     // Most recently used last: the first key is the one to drop when over the bound.
     this.sources.delete(key);
     this.sources.set(key, source);
-    if (this.sources.size > MAX_TOKEN_SOURCES) this.sources.delete(this.sources.keys().next().value!);
+    if (this.sources.size > this.maxSources) this.sources.delete(this.sources.keys().next().value!);
 
     // A private key is never sent: only what a request carried is scrubbed from what comes back.
     const secrets = secret === '' || jwt ? [] : [secret];

@@ -139,6 +139,11 @@ interface NoProxy {
 
 const compiledLists = new Map<string, NoProxy>();
 
+/** How many distinct lists are kept compiled (for tests of the bound). */
+export function compiledNoProxyLists(): number {
+  return compiledLists.size;
+}
+
 function compiled(list: string): NoProxy {
   let found = compiledLists.get(list);
   if (!found) {

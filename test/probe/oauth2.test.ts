@@ -6,7 +6,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatDebug } from '../../src/probe/debug.js';
-import { goQueryEscape, MAX_TOKEN_RESPONSE_BYTES, OAuth2Tokens, parseTokenResponse, TOKEN_EXPIRY_DELTA_MS } from '../../src/probe/oauth2.js';
+import { goQueryEscape, MAX_TOKEN_RESPONSE_BYTES, MAX_TOKEN_SOURCES, OAuth2Tokens, parseTokenResponse, TOKEN_EXPIRY_DELTA_MS } from '../../src/probe/oauth2.js';
 import { probe, type ProbeDeps, type ProbeTarget } from '../../src/probe/probe.js';
 import { SecureContextCache } from '../../src/probe/tls-context.js';
 import { job, makePki, METRICS_BODY, startServer, tmpDir, until, type Pki, type TestServer } from './helpers.js';
@@ -253,6 +253,24 @@ describe('oauth2 client credentials', () => {
     expect((await first).result).toBe('timeout');
     expect((await second).result).toBe('ok');
     expect(tokenRequests).toHaveLength(2);
+  });
+
+  it('keeps the tokens of a bounded number of jobs, dropping the least recently used', async () => {
+    const tokens = new OAuth2Tokens(2);
+    const probeJob = (name: string) => probe({ ...target(), job: name }, { ...oauthJob(), job_name: name }, deps({ oauth2: tokens }));
+    await probeJob('a');
+    await probeJob('b');
+    await probeJob('a');
+    expect(tokenRequests).toHaveLength(2);
+    await probeJob('c');
+    expect(tokens.size).toBe(2);
+    // b was the least recently used: its token was dropped; a's was kept.
+    await probeJob('a');
+    expect(tokenRequests).toHaveLength(3);
+    await probeJob('b');
+    expect(tokenRequests).toHaveLength(4);
+    expect(new OAuth2Tokens().size).toBe(0);
+    expect(MAX_TOKEN_SOURCES).toBe(1024);
   });
 
   it('retries with the credentials in the form when the header is refused, and remembers that', async () => {

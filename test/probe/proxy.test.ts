@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { formatDebug } from '../../src/probe/debug.js';
 import { probe, type ProbeDeps, type ProbeTarget } from '../../src/probe/probe.js';
-import { compileNoProxy, MAX_NO_PROXY_ENTRIES, proxyFor, proxyIdentity, splitHostPort, type Environment, type ProxySettings } from '../../src/probe/proxy.js';
+import { compiledNoProxyLists, compileNoProxy, MAX_COMPILED_PROXY_CONFIGS, MAX_NO_PROXY_ENTRIES, proxyFor, proxyIdentity, splitHostPort, type Environment, type ProxySettings } from '../../src/probe/proxy.js';
 import { SecureContextCache } from '../../src/probe/tls-context.js';
 import { job, makePki, METRICS_BODY, startServer, type Pki, type TestServer } from './helpers.js';
 import { startRecordingProxy, startSocksProxy, type RecordingProxy } from './recording-proxy.js';
@@ -112,6 +112,13 @@ describe('NO_PROXY / no_proxy entries', () => {
     const long = [...Array.from({ length: MAX_NO_PROXY_ENTRIES }, (_, i) => `h${i}.example`), 'last.example'].join(',');
     expect(compileNoProxy(long).useProxy(new URL('http://h0.example/'))).toBe(false);
     expect(compileNoProxy(long).useProxy(new URL('http://last.example/'))).toBe(true);
+  });
+
+  it(`keeps at most ${MAX_COMPILED_PROXY_CONFIGS} distinct lists compiled`, () => {
+    for (let i = 0; i < MAX_COMPILED_PROXY_CONFIGS + 10; i++) {
+      expect(via('http://app.example/', { proxy_url: new Secret('http://p:1'), no_proxy: `h${i}.example` })).toBe('http://p:1');
+    }
+    expect(compiledNoProxyLists()).toBe(MAX_COMPILED_PROXY_CONFIGS);
   });
 
   it('splits host and port as net.SplitHostPort does', () => {
