@@ -59,8 +59,9 @@ export interface OAuth2Problem {
  */
 export function oauth2Problem(o: OAuth2Fields): OAuth2Problem | undefined {
   const set = (v: string | Secret | undefined) => v !== undefined && (typeof v === 'string' ? v : v.reveal()) !== '';
-  if (!set(o.client_id)) return { path: ['client_id'], message: 'oauth2 client_id must be configured' };
-  if (!set(o.token_url)) return { path: ['token_url'], message: 'oauth2 token_url must be configured' };
+  // A missing field is reported at the block, where it is to be added.
+  if (!set(o.client_id)) return { path: [], message: 'oauth2 client_id must be configured' };
+  if (!set(o.token_url)) return { path: [], message: 'oauth2 token_url must be configured' };
   if (o.grant_type === GRANT_TYPE_JWT_BEARER) {
     if (set(o.client_certificate_key) && set(o.client_certificate_key_file)) {
       return {
