@@ -105,7 +105,8 @@ function planFor(proxy: URL, https: boolean, connectHeader: Record<string, Secre
     const user = safeDecode(proxy.username);
     const pass = safeDecode(proxy.password);
     plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    secrets.push(pass, `${user}:${pass}`, plan.authorization);
+    // The scrub step adds their encoded forms (the base64 in Proxy-Authorization among them).
+    secrets.push(pass, `${user}:${pass}`);
   }
   // Go's Transport sends ProxyConnectHeader on the CONNECT only; a plain http request through the proxy does not carry it.
   if (https && connectHeader) {

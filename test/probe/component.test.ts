@@ -370,8 +370,10 @@ scrape_configs:
 scrape_configs:
   - job_name: cloud
     oauth2: { client_id: a, client_secret: b, token_url: "http://127.0.0.1:1/token" }
+    static_configs: [ { targets: ["${app.address}"] } ]
   - job_name: jwt
     oauth2: { client_id: a, grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", token_url: "http://127.0.0.1:1/token" }
+    static_configs: [ { targets: ["${app.address}"] } ]
 `);
     const s = await serve(h);
     const r = await s.get(`/probe?target=${app.address}&module=cloud&debug=true`);
