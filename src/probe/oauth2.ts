@@ -248,7 +248,7 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
       if (secret !== '') form.set('client_secret', [secret]);
     }
     const body = encodeForm(form);
-    outcome = await attemptToken(url, body, headers, config, deps, basic, secrets);
+    outcome = await attemptToken(url, body, headers, config, deps, basic);
     if (outcome.ok) {
       if (styles.length > 1) source.style = style;
       break;
@@ -257,7 +257,7 @@ async function fetchToken(config: OAuth2Config, secret: string, source: Source, 
   }
   if (!outcome!.ok) {
     const failed = outcome as Extract<Attempt, { ok: false }>;
-    return fail(failed.result, scrub(failed.text, [...secrets, ...failed.extraSecrets]), failed.extraSecrets);
+    return fail(failed.result, failed.text, failed.extraSecrets);
   }
   const token = outcome!.token;
   // Only the request that is still current stores its token: a secret that changed meanwhile started over.
@@ -334,7 +334,7 @@ async function fetchJwtToken(config: OAuth2Config, keyPem: string, source: Sourc
     ['Accept-Encoding', 'gzip'],
   ];
   // The assertion can be replayed until it expires: it is a secret like the token.
-  const outcome = await attemptToken(url, encodeForm(values), headers, config, deps, undefined, [assertion]);
+  const outcome = await attemptToken(url, encodeForm(values), headers, config, deps, undefined);
   if (!outcome.ok) return fail(outcome.result, outcome.text, [assertion, ...outcome.extraSecrets]);
   source.token = outcome.token;
   return { ok: true, authorization: `${outcome.token.type} ${outcome.token.access}`, secrets: [assertion, outcome.token.access] };
@@ -349,7 +349,6 @@ async function attemptToken(
   config: OAuth2Config,
   deps: TokenRequestDeps,
   basic: string | undefined,
-  sent: string[],
 ): Promise<Attempt> {
   const started = deps.clock();
   const observe: DialObservation = {};
@@ -363,8 +362,8 @@ async function attemptToken(
   const finish = (attempt: Attempt, statusCode?: number): Attempt => {
     record.totalMs = deps.clock() - started;
     if (statusCode !== undefined) record.statusCode = statusCode;
-    // The one place an answer of the endpoint becomes text of ours: what this request sent (and any token it got) is cut out.
-    if (!attempt.ok) attempt.text = scrub(attempt.text, [...sent, ...attempt.extraSecrets]);
+    // The endpoint's answer is quoted as it came: every secret the request sent or got is in the outcome's
+    // `secrets`, which the probe hands to the scrub step (scrub.ts) before any of it reaches an output.
     if (!attempt.ok) record.error = attempt.text;
     deps.onRequest?.(record);
     return attempt;
@@ -563,13 +562,6 @@ function oneLine(raw: Buffer): string {
   // eslint-disable-next-line no-control-regex
   const flat = cut.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return raw.length > MAX_TOKEN_ERROR_EXCERPT ? `${flat}…` : flat;
-}
-
-/** Removes what the token request sent (and any token it got) from a text the endpoint wrote. */
-function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of [...new Set(secrets)].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(s).join('<secret>');
-  return out;
 }
 
 /** A gzip answer, decompressed to at most `limit` bytes: a bomb ends as an unparseable answer, as in Go. */

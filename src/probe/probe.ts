@@ -7,9 +7,11 @@ import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type TlsPlan } from './connect.js';
 import { checkExposition } from './exposition.js';
-import { parseForbidden, type ForbiddenInfo } from './forbidden.js';
+import { parseForbidden, validForbidden, type ForbiddenInfo } from './forbidden.js';
 import { OAuth2Tokens, type TokenRequestRecord } from './oauth2.js';
 import { proxyFor, type Environment } from './proxy.js';
+import { scrubDeep, SentSecrets } from './scrub.js';
+import { credentialsAllowedOnHop } from './target-policy.js';
 import { SecureContextCache } from './tls-context.js';
 
 /** Prometheus 3's Accept header for its default scrape_protocols. */
@@ -96,14 +98,26 @@ export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps)
   const clock = deps.clock ?? (() => performance.now());
   const now = deps.now ?? Date.now;
   const started = clock();
-  const main = await attempt(target, job, deps, true);
+  // Every secret this probe sends, collected where it is read (auth.ts, the proxy plan).
+  const sent = new SentSecrets();
+  const main = await attempt(target, job, deps, true, sent);
   let unauthenticated: ProbeResult['unauthenticated'];
   if (job.probe?.check_unauthenticated) {
-    const bare = await attempt(target, job, deps, false);
+    const bare = await attempt(target, job, deps, false, sent);
     main.hops.push(...bare.hops);
     unauthenticated = { statusCode: bare.statusCode, authEnforced: authEnforced(bare), result: bare.result, error: bare.error };
   }
-  return { ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated };
+  return finish({ ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated }, sent);
+}
+
+/**
+ * The one place a ProbeResult leaves the probe: every text in it that a target or proxy could have written is
+ * scrubbed of what was sent, and forbidden_info is kept only when its fields are still plausible Kubernetes names.
+ */
+function finish(result: ProbeResult, sent: SentSecrets): ProbeResult {
+  const scrubbed = scrubDeep(result, sent);
+  if (scrubbed.forbidden && !validForbidden(scrubbed.forbidden)) scrubbed.forbidden = undefined;
+  return scrubbed;
 }
 
 /**
@@ -118,7 +132,7 @@ function authEnforced(bare: AttemptResult): boolean | undefined {
 }
 
 /** One request chain (with redirects): authenticated, or with no credentials at all when `withCredentials` is false. */
-async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, withCredentials: boolean): Promise<AttemptResult> {
+async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, withCredentials: boolean, sent: SentSecrets): Promise<AttemptResult> {
   const clock = deps.clock ?? (() => performance.now());
   const now = deps.now ?? Date.now;
   const read = deps.readSecret;
@@ -127,7 +141,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
 
   let headers: HeaderEntry[] = [];
   if (withCredentials) {
-    const resolved = await resolveHeaders(job, read);
+    const resolved = await resolveHeaders(job, read, sent);
     if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}` };
     headers = resolved.value;
   } else {
@@ -154,13 +168,15 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
         userAgent: USER_AGENT,
         ...(deps.trace ? { onRequest: (record: TokenRequestRecord) => out.hops.push(tokenHop(record)) } : {}),
       });
+      // The client secret, the JWT assertion and the access token join what this probe sent: scrubbed from every output.
+      for (const secret of outcome.secrets) sent.add(secret);
       if (!outcome.ok) return { ...out, result: outcome.result, error: `Get "${url}": ${outcome.message}` };
       headers = [...headers, { name: 'Authorization', value: outcome.authorization, secret: true, credential: true }];
     }
     for (let redirects = 0; ; redirects++) {
-      const sameHost = current.host === origin.host;
-      const hopHeaders = sameHost ? headers : headers.filter((h) => !h.credential);
-      const hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock);
+      // Another host, or https down to http even on the same host and port: no credentials.
+      const hopHeaders = credentialsAllowedOnHop(origin, current) ? headers : headers.filter((h) => !h.credential);
+      const hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock, sent);
       out.hops.push(hop.trace);
       if (hop.observe.tls?.earliestNotAfterMs !== undefined && out.tlsCertExpiryMs === undefined) out.tlsCertExpiryMs = hop.observe.tls.earliestNotAfterMs;
       if (!hop.ok) {
@@ -246,6 +262,7 @@ async function request(
   withClientCert: boolean,
   signal: AbortSignal,
   clock: () => number,
+  sent: SentSecrets,
 ): Promise<HopOutcome> {
   const started = clock();
   const observe: DialObservation = {};
@@ -253,6 +270,8 @@ async function request(
   const port = Number(url.port || (https ? 443 : 80));
   const decision = proxyFor(url, job, deps.env);
   const proxy = decision.ok ? decision.plan : undefined;
+  // A proxy's 407 may quote what it got: the proxy password, CONNECT header values (the scrub adds encodings).
+  if (decision.ok) for (const secret of decision.secrets) sent.add(secret);
   const proxyLabel = proxy ? `${proxy.host}:${proxy.port}` : undefined;
   const timings = (): HopTrace['timings'] => ({ dnsMs: observe.dnsMs, connectMs: observe.connectMs, tlsMs: observe.tlsMs, totalMs: clock() - started });
 
