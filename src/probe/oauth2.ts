@@ -5,6 +5,7 @@ import { gunzip } from 'node:zlib';
 import type { HttpClientConfig } from '../config/schema.js';
 import { GRANT_TYPE_JWT_BEARER } from '../config/oauth2.js';
 import { Secret } from '../config/secret.js';
+import { readSecretFile } from '../credentials/read.js';
 import type { ProbeResultKind } from '../status/types.js';
 import { resolveTlsMaterial, type SecretReader } from './auth.js';
 import { classifyError, statusLine, type ErrorContext } from './classify.js';
@@ -116,7 +117,7 @@ export class OAuth2Tokens {
     let secret = (jwt ? config.client_certificate_key : config.client_secret)?.reveal() ?? '';
     const file = jwt ? config.client_certificate_key_file : config.client_secret_file;
     if (file !== undefined && file !== '') {
-      const read = await (deps.readSecret ?? defaultReader())(file);
+      const read = await (deps.readSecret ?? readSecretFile)(file);
       // prometheus/common's words (for the key too): the scrape fails before any token request.
       if (!read.ok) {
         return { ok: false, result: 'credentials_error', message: `unable to read oauth2 client secret: unable to read file ${file}: open ${file}: ${read.problem}`, secrets: [] };
@@ -160,12 +161,6 @@ export class OAuth2Tokens {
     };
     return inflight;
   }
-}
-
-let fallbackReader: SecretReader | undefined;
-function defaultReader(): SecretReader {
-  // Lazily, so importing this module stays free of file-system code paths for jobs without oauth2.
-  return (fallbackReader ??= (path) => import('../credentials/read.js').then((m) => m.readSecretFile(path)));
 }
 
 function valid(token: Token, nowMs: number): boolean {
