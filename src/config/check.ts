@@ -1,9 +1,10 @@
 // --config.check: validate the config and every file it names, as `promtool check config` does.
 import { access, constants, stat } from 'node:fs/promises';
+import { readCredentialFile } from '../credentials/read.js';
 import type { Config, HttpClientConfig } from './schema.js';
 
 /** How a job uses a credential file, as `scrape_auth_credential_usage_info{usage}` names it. */
-export type CredentialUsage = 'bearer_token' | 'username' | 'password' | 'client_cert' | 'client_key' | 'ca' | 'header';
+export type CredentialUsage = 'bearer_token' | 'username' | 'password' | 'client_cert' | 'client_key' | 'ca' | 'header' | 'oauth2_client_secret';
 
 export interface NamedFile {
   path: string;
@@ -39,6 +40,13 @@ export function filesNamedBy(config: Config, context: NamedFilesContext = {}): N
     for (const [name, header] of Object.entries(http.http_headers ?? {})) {
       for (const file of header.files ?? []) add(file, `http_headers.${name}.files`, 'header');
     }
+    // The token request's credentials: re-read per token request, so watched like the job's own files.
+    add(http.oauth2?.client_secret_file, 'oauth2.client_secret_file', 'oauth2_client_secret');
+    // The JWT bearer grant's signing key is that grant's client credential.
+    add(http.oauth2?.client_certificate_key_file, 'oauth2.client_certificate_key_file', 'oauth2_client_secret');
+    add(http.oauth2?.tls_config?.ca_file, 'oauth2.tls_config.ca_file', 'ca');
+    add(http.oauth2?.tls_config?.cert_file, 'oauth2.tls_config.cert_file', 'client_cert');
+    add(http.oauth2?.tls_config?.key_file, 'oauth2.tls_config.key_file', 'client_key');
   };
   for (const job of config.scrape_configs) {
     fromClient(job, (field) => `job "${job.job_name}" ${field}`, job.job_name);
@@ -67,7 +75,9 @@ export async function checkConfigFiles(file: string, config: Config): Promise<Ch
   const problems: string[] = [];
   const named = filesNamedBy(config);
   for (const { path, usedBy } of named) {
-    const problem = await fileProblem(path);
+    // Credential files are checked by the very reader the probes use (size cap, regular files only), so the check
+    // can never say SUCCESS for a file the runtime then reports unreadable.
+    const problem = usedBy === 'prometheus.config_file' ? await fileProblem(path) : await credentialProblem(path);
     if (problem) problems.push(`  FAILED: ${usedBy}: ${path}: ${problem}`);
   }
   const targets = config.scrape_configs.reduce((n, job) => n + job.static_configs.reduce((m, sc) => m + sc.targets.length, 0), 0);
@@ -79,6 +89,11 @@ export async function checkConfigFiles(file: string, config: Config): Promise<Ch
     problems.length === 0 ? '  SUCCESS: config and every file it names are valid' : `  FAILED: ${problems.length} file problem(s)`,
   ];
   return { ok: problems.length === 0, lines };
+}
+
+async function credentialProblem(path: string): Promise<string | undefined> {
+  const outcome = await readCredentialFile(path);
+  return outcome.ok ? undefined : outcome.problem;
 }
 
 async function fileProblem(path: string): Promise<string | undefined> {

@@ -19,6 +19,8 @@ export interface ErrorContext {
   cert?: { notBeforeMs?: number; notAfterMs?: number; subjectAltName?: string; commonName?: string };
   /** Unix milliseconds at the failure, for "current time X is after Y". */
   nowMs?: number;
+  /** Go's url.Error names the method: "Get" for a scrape, "Post" for an oauth2 token request. */
+  method?: string;
 }
 
 export interface Classified {
@@ -164,7 +166,7 @@ function codesOf(err: unknown): string[] {
 
 /** The result and Prometheus-style message of a probe that ended without a usable HTTP response. */
 export function classifyError(err: unknown, ctx: ErrorContext): Classified {
-  const get = (text: string) => `Get "${ctx.url}": ${text}`;
+  const get = (text: string) => `${ctx.method ?? 'Get'} "${ctx.url}": ${text}`;
   const codes = codesOf(err);
   const own = chain(err).find((e) => e instanceof ProbeError) as ProbeError | undefined;
   const dial = ctx.proxy ? `proxyconnect tcp: dial tcp ${ctx.proxy}` : `dial tcp ${ctx.remote ?? hostPort(ctx.url)}`;
@@ -205,7 +207,10 @@ export function classifyError(err: unknown, ctx: ErrorContext): Classified {
       return { result: 'tls_error', message: get(`remote error: tls: ${ALERT_TEXT[name] ?? name.toLowerCase().replace(/_/g, ' ')}`) };
     }
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') {
-      // OpenSSL's reaction to a plain-HTTP answer; Go notices the same bytes and says so.
+      // OpenSSL's reaction to a first record that is not TLS. Go's transport words it by the record header: "HTTP/"
+      // is a plain HTTP server, anything else is not a TLS handshake. Without the bytes, the common case (HTTP).
+      const sniffed = chain(err).find((e) => e['firstBytes'] instanceof Buffer)?.['firstBytes'] as Buffer | undefined;
+      if (sniffed && sniffed.toString('latin1') !== 'HTTP/') return { result: 'tls_error', message: get('tls: first record does not look like a TLS handshake') };
       return { result: 'tls_error', message: get('http: server gave HTTP response to HTTPS client') };
     }
     if (code === 'ERR_SSL_UNSUPPORTED_PROTOCOL' || code === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE' || code === 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION') {

@@ -4,14 +4,18 @@ import type { Registry } from 'prom-client';
 import { filesNamedBy } from '../config/check.js';
 import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
+import { ExhaustionReporter } from '../exhaustion.js';
 import type { Component } from '../runtime.js';
+import { longTimers } from '../timers.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
 import type { FileSd } from './file-sd.js';
 import { emptyCounts, invalidateText, registerProbeMetrics, targetText, type TargetState } from './metrics.js';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, KeepAliveBudget, TargetConnections } from './keep-alive.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
-import { realTimers, Scheduler, type Timers } from './scheduler.js';
+import { Scheduler, type Timers } from './scheduler.js';
+import { OAuth2Tokens } from './oauth2.js';
+import type { Environment } from './proxy.js';
 import { originOf, type Origin } from './target-policy.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
 import { SecureContextCache } from './tls-context.js';
@@ -27,6 +31,8 @@ export interface ProbeComponentOptions {
   lookup?: LookupFn;
   /** Watch file SD directories (default true). */
   watchFiles?: boolean;
+  /** The process environment, for jobs with proxy_from_environment (main passes process.env). */
+  env?: Environment;
 }
 
 export interface DiscoveredTarget {
@@ -48,6 +54,8 @@ export class ProbeComponent implements Component {
   private origins: Map<string, Set<Origin>> | undefined;
   private readonly scheduler: Scheduler;
   private readonly tlsContexts = new SecureContextCache();
+  /** oauth2 tokens per job, reused across probes (and /probe) until they expire, as Prometheus reuses them. */
+  private readonly oauth2Tokens = new OAuth2Tokens();
   private readonly probeFn: ProbeFn;
   private readonly now: () => number;
   private readonly timers: Timers;
@@ -55,13 +63,16 @@ export class ProbeComponent implements Component {
   /** Each scheduled target's kept-alive connections; closed when the target goes away. */
   private readonly connections = new Map<string, TargetConnections>();
   private readonly keepAliveBudget = new KeepAliveBudget();
+  private readonly exhaustion: ExhaustionReporter;
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
-    this.timers = options.timers ?? realTimers;
+    // Long timers: an interval past 2^31-1 ms must not fire every millisecond (src/timers.ts).
+    this.timers = options.timers ?? longTimers;
     this.probeFn = options.probe ?? realProbe;
     this.scheduler = new Scheduler(this.now, this.timers, 64);
     registerProbeMetrics(options.registry, () => this.states.values());
+    this.exhaustion = new ExhaustionReporter(options.registry, 'probe', options.logger, this.now);
   }
 
   async apply(loaded: LoadedConfig): Promise<void> {
@@ -155,12 +166,6 @@ export class ProbeComponent implements Component {
       if (invalid.length > 0) this.options.logger.warn({ scrape_job: job, targets: invalid.join(',') }, 'Skipping targets that make no valid URL');
     };
     for (const job of this.jobs.values()) {
-      if (job.oauth2 !== undefined) {
-        // Probing without the token Prometheus would fetch would report a 401 that Prometheus never sees.
-        if (!this.warnedJobs.has(job.job_name)) this.options.logger.warn({ scrape_job: job.job_name }, 'Jobs using oauth2 are not probed');
-        this.warnedJobs.add(job.job_name);
-        continue;
-      }
       for (const group of job.static_configs) {
         const built = targetsFromGroup(job, group);
         logInvalid(job.job_name, built.invalid);
@@ -242,6 +247,11 @@ export class ProbeComponent implements Component {
     });
     // The target may have been removed (or replaced) while the probe ran: its result is dropped then.
     if (this.states.get(key) !== state) return;
+    if (result.exhausted) {
+      // Out of descriptors is our trouble, not the target's: the last real verdict stands.
+      this.exhaustion.report({ scrape_job: state.target.job, instance: state.target.instance });
+      return;
+    }
     state.last = result;
     state.counts[result.result]++;
     // Rendered here, once per probe, rather than at each scrape: a scrape of many targets only copies text.
@@ -256,6 +266,11 @@ export class ProbeComponent implements Component {
     }
   }
 
+  /** The job's probe timeout: what the /probe timeout header may shorten, never lengthen. */
+  timeoutMs(job: ScrapeConfig): number {
+    return this.global ? probeTiming(job, this.global).timeoutMs : (job.probe?.timeout ?? job.scrape_timeout ?? 10_000);
+  }
+
   /** One probe with the component's shared edges (lookup, TLS contexts); used by the scheduler and /probe. */
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra: Partial<ProbeDeps> = {}): Promise<ProbeResult> {
     const global = this.global;
@@ -264,6 +279,8 @@ export class ProbeComponent implements Component {
       timeoutMs,
       now: this.now,
       tlsContexts: this.tlsContexts,
+      oauth2: this.oauth2Tokens,
+      env: this.options.env ?? {},
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
       ...extra,
     });

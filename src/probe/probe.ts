@@ -8,9 +8,13 @@ import type { ProbeResultKind } from '../status/types.js';
 import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
+import { isDescriptorExhaustion } from '../exhaustion.js';
+import { setLongTimeout } from '../timers.js';
 import { checkExposition } from './exposition.js';
 import { parseForbidden, validForbidden, type ForbiddenInfo } from './forbidden.js';
 import { DEFAULT_MAX_CONNECTION_AGE_MS, type TargetConnections } from './keep-alive.js';
+import { OAuth2Tokens, type TokenRequestRecord } from './oauth2.js';
+import { proxyFor, proxyIdentity, type Environment } from './proxy.js';
 import { scrubDeep, SentSecrets } from './scrub.js';
 import { credentialsAllowedOnHop } from './target-policy.js';
 import { SecureContextCache } from './tls-context.js';
@@ -57,9 +61,17 @@ export interface ProbeDeps {
   connections?: TargetConnections;
   /** probe.max_connection_age: a kept connection older than this is replaced by a new one (full handshake). */
   maxConnectionAgeMs?: number;
+  /** Aborts the probe when whoever asked for it is gone (a /probe client that hung up). */
+  signal?: AbortSignal;
+  /** For proxy_from_environment: HTTP_PROXY, HTTPS_PROXY, NO_PROXY (main passes process.env). */
+  env?: Environment;
+  /** The jobs' oauth2 tokens, kept between probes (one per component; a shared one when not given). */
+  oauth2?: OAuth2Tokens;
 }
 
 export interface HopTrace {
+  /** GET for the scrape request; POST for an oauth2 token request. */
+  method?: string;
   url: string;
   proxy?: string;
   requestHeaders: [string, string][];
@@ -81,6 +93,8 @@ export interface AttemptResult {
   bodyBytesRead: number;
   /** Why a 200 is not an exposition. */
   invalidReason?: string;
+  /** The exporter ran out of file descriptors: the verdict says nothing about the target or its files. */
+  exhausted?: boolean;
   hops: HopTrace[];
 }
 
@@ -93,6 +107,7 @@ export interface ProbeResult extends AttemptResult {
 }
 
 const sharedContexts = new SecureContextCache();
+const sharedTokens = new OAuth2Tokens();
 
 /** Probes `target` with `job`'s authentication. Never throws for anything the target or a file does. */
 export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps): Promise<ProbeResult> {
@@ -107,6 +122,7 @@ export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps)
     const bare = await attempt(target, job, deps, false, sent);
     main.hops.push(...bare.hops);
     unauthenticated = { statusCode: bare.statusCode, authEnforced: authEnforced(bare), result: bare.result, error: bare.error };
+    if (bare.exhausted) main.exhausted = true;
   }
   return finish({ ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated }, sent);
 }
@@ -143,7 +159,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   let headers: HeaderEntry[] = [];
   if (withCredentials) {
     const resolved = await resolveHeaders(job, read, sent);
-    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}` };
+    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}`, exhausted: isDescriptorExhaustion(resolved.message) };
     headers = resolved.value;
   } else {
     headers = (await resolveHeaders({ http_headers: job.http_headers ?? {} }, read).then((r) => (r.ok ? r.value : []))).filter((h) => !h.credential);
@@ -152,10 +168,33 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   const controller = new AbortController();
   // Made only when the deadline passes: an Error captures a stack trace, and almost every probe ends in time.
   const deadline = () => new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
-  const timer = setTimeout(() => controller.abort(deadline()), deps.timeoutMs);
+  // A long timer: a timeout past 2^31-1 ms would otherwise fire after 1 ms (src/timers.ts).
+  const timer = setLongTimeout(() => controller.abort(deadline()), deps.timeoutMs);
+  // The caller left: stop at once, sockets and all, rather than run on to the timeout for nobody.
+  const cancel = () => controller.abort(new ProbeError(PROBE_ERROR_CODES.timeout, 'context canceled'));
+  if (deps.signal?.aborted) cancel();
+  else deps.signal?.addEventListener('abort', cancel, { once: true });
   let current = new URL(url);
   const origin = current;
   try {
+    if (withCredentials && job.oauth2) {
+      // Inside the deadline: a slow token endpoint times the probe out as it would the scrape.
+      const outcome = await (deps.oauth2 ?? sharedTokens).token(job.job_name, job.oauth2, {
+        now,
+        clock,
+        lookup: deps.lookup ?? systemLookup,
+        tlsContexts: deps.tlsContexts ?? sharedContexts,
+        readSecret: read,
+        env: deps.env ?? {},
+        signal: controller.signal,
+        userAgent: USER_AGENT,
+        ...(deps.trace ? { onRequest: (record: TokenRequestRecord) => out.hops.push(tokenHop(record)) } : {}),
+      });
+      // The client secret, the JWT assertion and the access token join what this probe sent: scrubbed from every output.
+      for (const secret of outcome.secrets) sent.add(secret);
+      if (!outcome.ok) return { ...out, result: outcome.result, error: `Get "${url}": ${outcome.message}` };
+      headers = [...headers, { name: 'Authorization', value: outcome.authorization, secret: true, credential: true }];
+    }
     for (let redirects = 0; ; redirects++) {
       // Another host, or https down to http even on the same host and port: no credentials.
       const hopHeaders = credentialsAllowedOnHop(origin, current) ? headers : headers.filter((h) => !h.credential);
@@ -180,7 +219,8 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
         const cause = hop.observe.socketError ?? hop.error;
         const verdict = controller.signal.aborted ? classifyError(deadline(), ctx) : classifyError(cause, ctx);
         hop.trace.error = verdict.message;
-        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes };
+        const exhausted = isDescriptorExhaustion(cause);
+        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes, ...(exhausted ? { exhausted } : {}) };
       }
       out.statusCode = hop.statusCode;
       out.bodyBytesRead += hop.bodyBytes;
@@ -213,8 +253,25 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
       return out;
     }
   } finally {
-    clearTimeout(timer);
+    timer.clear();
+    deps.signal?.removeEventListener('abort', cancel);
   }
+}
+
+/** A token request as the debug trace shows it (its Authorization was redacted when recorded). */
+function tokenHop(record: TokenRequestRecord): HopTrace {
+  const o = record.observe;
+  return {
+    method: 'POST',
+    url: stripUserinfo(record.url),
+    ...(record.proxy ? { proxy: record.proxy } : {}),
+    requestHeaders: record.requestHeaders,
+    ...(o.remote ? { remote: o.remote } : {}),
+    ...(record.statusCode !== undefined ? { statusCode: record.statusCode } : {}),
+    ...(o.tls ? { tls: o.tls } : {}),
+    timings: { dnsMs: o.dnsMs, connectMs: o.connectMs, tlsMs: o.tlsMs, totalMs: record.totalMs },
+    ...(record.error ? { error: record.error } : {}),
+  };
 }
 
 function isRedirect(code: number): boolean {
@@ -253,7 +310,10 @@ async function request(
   const observe: DialObservation = {};
   const https = url.protocol === 'https:';
   const port = Number(url.port || (https ? 443 : 80));
-  const proxy = proxyPlan(job, https, sent);
+  const decision = proxyFor(url, job, deps.env);
+  const proxy = decision.ok ? decision.plan : undefined;
+  // A proxy's 407 may quote what it got: the proxy password, CONNECT header values (the scrub adds encodings).
+  if (decision.ok) for (const secret of decision.secrets) sent.add(secret);
   const pool = deps.connections;
   const maxAgeMs = deps.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   let reused = false;
@@ -283,15 +343,20 @@ async function request(
     return { ok: false, error, ...(statusCode !== undefined ? { statusCode } : {}), bodyBytes, observe, ...(proxyLabel ? { proxy: proxyLabel } : {}), trace, reused };
   };
 
+  if (!decision.ok) return fail(new Error(decision.message));
+
   let tlsPlan: TlsPlan | undefined;
   let materialKey = '';
-  if (https) {
+  if (https || proxy?.tls) {
     const material = await resolveTlsMaterial(job, withClientCert, deps.readSecret);
     if (!material.ok) return fail(Object.assign(new Error(material.message), { code: PROBE_ERROR_CODES.credentials }));
     const context = (deps.tlsContexts ?? sharedContexts).get(material.value);
     if (!context.ok) return fail(context.error);
     materialKey = context.key;
-    tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify: job.tls_config?.insecure_skip_verify ?? false };
+    const insecureSkipVerify = job.tls_config?.insecure_skip_verify ?? false;
+    if (https) tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify };
+    // Go's Transport speaks TLS to an https proxy with the job's own tls_config (server_name included).
+    if (proxy?.tls) proxy.tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? proxy.host, insecureSkipVerify };
   }
 
   // A kept connection is reused only for exactly what it was made for: a rotated CA, certificate or key (a new
@@ -430,7 +495,8 @@ function requestHeaders(host: string, wire: [string, string][], keepAlive: boole
 function connectionIdentity(url: URL, proxy: ProxyPlan | undefined, materialKey: string, tlsPlan: TlsPlan | undefined): string {
   const hash = createHash('sha256');
   hash.update(`${url.protocol}//${url.host}\u0000${materialKey}\u0000${tlsPlan ? `${tlsPlan.verifyName}\u0000${tlsPlan.insecureSkipVerify}` : '-'}\u0000`);
-  hash.update(proxy ? JSON.stringify(proxy) : '-');
+  // The proxy decision as proxy.ts defines its identity; an https proxy's TLS settings are the job's (the digest above).
+  hash.update(proxyIdentity(proxy));
   return hash.digest('base64');
 }
 
@@ -576,22 +642,6 @@ function gunzipPrefix(data: Buffer, limit: number): Promise<{ text: string; trun
     gunzip.on('error', () => finish(size > 0));
     gunzip.end(data);
   });
-}
-
-function proxyPlan(job: ProbeJob, https: boolean, sent: SentSecrets): ProxyPlan | undefined {
-  const raw = job.proxy_url?.reveal();
-  if (!raw) return undefined;
-  const proxy = new URL(raw);
-  const tlsProxy = proxy.protocol === 'https:';
-  const plan: ProxyPlan = { host: proxy.hostname, port: Number(proxy.port || (tlsProxy ? 443 : 80)), tls: tlsProxy, tunnel: https };
-  if (proxy.username || proxy.password) {
-    const user = decodeURIComponent(proxy.username);
-    const pass = decodeURIComponent(proxy.password);
-    plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    // A proxy's 407 may quote the Proxy-Authorization it got.
-    sent.addBasic(user, pass);
-  }
-  return plan;
 }
 
 /** A URL as it may be printed: never with userinfo. */
