@@ -41,11 +41,30 @@ export function createComponents(ctx: ComponentContext): Wiring {
     logger: ctx.logger,
     namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env) }),
   });
-  // A rotated credential is probed at once, so our verdict changes before Prometheus's next scrape does.
+  // A rotated, deleted or (re-)created credential is probed at once, so our verdict changes before Prometheus's
+  // next scrape does: a file re-created with its old content is no rotation, but the target's cause changes.
   credentials.subscribe((event) => {
-    if (event.contentChanged) probes.probeUsersOf(event.path);
+    if (event.contentChanged || event.presenceChanged) probes.probeUsersOf(event.path);
   });
   const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env });
+  const tokenFile = () => {
+    const config = probes.currentConfig;
+    return config ? kubernetesTokenFile(config.kubernetes, env) : undefined;
+  };
+  probes.setEvidenceSources({
+    credentialFile: (file) => credentials.file(file),
+    clientCertKeyMatch: (job) => credentials.clientCertKeyMatch(job),
+    rbac: () => {
+      const status = rbac.status();
+      if (!status.enabled) return undefined;
+      const token = tokenFile();
+      const sub = token !== undefined ? credentials.file(token)?.subject : undefined;
+      return {
+        serviceAccount: sub?.startsWith('system:serviceaccount:') ? sub : undefined,
+        denied: status.checks.filter((c) => c.allowed === false).map((c) => ({ verb: c.verb, resource: c.resource, subresource: c.subresource, group: c.group })),
+      };
+    },
+  });
   // Order matters: the probe engine takes the new jobs before the sync hands it Prometheus's targets for them.
   const components: Component[] = [
     credentials,

@@ -4,6 +4,10 @@ import type { Registry } from 'prom-client';
 import { filesNamedBy } from '../config/check.js';
 import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
+import type { Diagnosis } from '../diagnosis/causes.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import { collectEvidence, type EvidenceSources } from '../diagnosis/evidence.js';
+import { speaksTls } from '../diagnosis/tls-sniff.js';
 import type { Component } from '../runtime.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
@@ -25,7 +29,14 @@ export interface ProbeComponentOptions {
   lookup?: LookupFn;
   /** Watch file SD directories (default true). */
   watchFiles?: boolean;
+  /** False: no probe runs on its own (--diagnose probes every target once with probeAll()). Default true. */
+  schedule?: boolean;
+  /** Whether an http port speaks TLS, for the wrong_scheme diagnosis; tests may swap it. */
+  sniffTls?: typeof speaksTls;
 }
+
+/** No evidence beyond the probe's own (until the components wire the credential watcher and RBAC checker in). */
+const NO_EVIDENCE: EvidenceSources = { credentialFile: () => undefined, clientCertKeyMatch: () => undefined, rbac: () => undefined };
 
 export interface DiscoveredTarget {
   job: string;
@@ -48,6 +59,7 @@ export class ProbeComponent implements Component {
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly warnedJobs = new Set<string>();
+  private evidence: EvidenceSources = NO_EVIDENCE;
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
@@ -76,6 +88,16 @@ export class ProbeComponent implements Component {
       if (found) return found;
     }
     return undefined;
+  }
+
+  /** Where diagnoses read the credential files' state and the RBAC answers. */
+  setEvidenceSources(sources: EvidenceSources): void {
+    this.evidence = sources;
+  }
+
+  /** The config last applied. */
+  get currentConfig(): Config | undefined {
+    return this.config;
   }
 
   get globalConfig(): GlobalConfig | undefined {
@@ -182,7 +204,7 @@ export class ProbeComponent implements Component {
       }
     }
     const global = this.global;
-    if (!global) return;
+    if (!global || this.options.schedule === false) return;
     this.scheduler.sync(
       [...wanted].map(([key, { job }]) => ({
         key,
@@ -197,9 +219,11 @@ export class ProbeComponent implements Component {
     const job = state && this.job(state.target.job);
     if (!state || !job || !this.global) return;
     const result = await this.probeNow(state.target, job);
+    const diagnosis = await this.diagnoseResult(state.target, job, result);
     // The target may have been removed (or replaced) while the probe ran: its result is dropped then.
     if (this.states.get(key) !== state) return;
     state.last = result;
+    state.diagnosis = diagnosis;
     state.counts[result.result]++;
     // Checked first: the object below would be built for every probe even when debug logging is off.
     if (this.options.logger.isLevelEnabled('debug')) {
@@ -208,6 +232,41 @@ export class ProbeComponent implements Component {
         'Probe finished',
       );
     }
+  }
+
+  /**
+   * The cause of a probe's result, from the evidence held now. For an http URL that failed oddly, the port is asked
+   * whether it speaks TLS first (a plain request to a TLS port mostly ends in EOF, which says nothing by itself).
+   */
+  async diagnoseResult(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult): Promise<Diagnosis> {
+    const timeoutMs = this.global ? probeTiming(job, this.global).timeoutMs : undefined;
+    let tls: boolean | undefined;
+    const url = new URL(target.url);
+    const odd = result.result === 'network_error' || (result.result === 'http_error' && result.statusCode === 400);
+    if (url.protocol === 'http:' && odd && job.proxy_url === undefined) {
+      const port = Number(url.port || 80);
+      tls = await (this.options.sniffTls ?? speaksTls)(url.hostname, port, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(this.options.lookup ? { lookup: this.options.lookup } : {}) });
+    }
+    const evidence = collectEvidence(target, job, this.evidence, {
+      nowMs: result.finishedMs,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(tls !== undefined ? { speaksTls: tls } : {}),
+    });
+    return diagnose(result, evidence);
+  }
+
+  /**
+   * Probes every target (of the jobs `wanted` accepts) once now, at most max_concurrent_probes at a time, and
+   * records the results as scheduled probes do: --diagnose's one round, without waiting for any schedule.
+   */
+  async probeAll(wanted: (job: string) => boolean = () => true): Promise<void> {
+    const keys = [...this.states].filter(([, s]) => wanted(s.target.job)).map(([key]) => key);
+    const limit = Math.max(1, this.global?.max_concurrent_probes ?? 64);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) await this.probeScheduled(keys[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, keys.length) }, worker));
   }
 
   /** One probe with the component's shared edges (lookup, TLS contexts); used by the scheduler and /probe. */
@@ -239,7 +298,7 @@ export class ProbeComponent implements Component {
 
   /** For the status page and /api/v1/status. */
   targets(): TargetStatus[] {
-    return [...this.states.values()].map(({ target, last }) => ({
+    return [...this.states.values()].map(({ target, last, diagnosis }) => ({
       job: target.job,
       instance: target.instance,
       url: target.url,
@@ -253,6 +312,7 @@ export class ProbeComponent implements Component {
       unauthenticatedStatusCode: last?.unauthenticated?.statusCode,
       forbidden: last?.result === 'forbidden' ? last.forbidden : undefined,
       tlsCertExpiryMs: last?.tlsCertExpiryMs,
+      diagnosis: diagnosis ? { ...diagnosis } : undefined,
     }));
   }
 
