@@ -31,6 +31,7 @@ export interface Wiring {
   probes: ProbeComponent;
   credentials: CredentialWatcher;
   rbac: RbacChecker;
+  sync: PrometheusTargetSync;
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
@@ -65,6 +66,7 @@ export function createComponents(ctx: ComponentContext): Wiring {
       };
     },
   });
+  const sync = new PrometheusTargetSync({ sink: probes, registry: ctx.registry, logger: ctx.logger });
   // Order matters: the probe engine takes the new jobs before the sync hands it Prometheus's targets for them.
   const components: Component[] = [
     credentials,
@@ -72,7 +74,7 @@ export function createComponents(ctx: ComponentContext): Wiring {
     rbac,
     new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload ?? (() => undefined) }),
     new PrometheusImportStatus(ctx.registry),
-    new PrometheusTargetSync({ sink: probes, registry: ctx.registry, logger: ctx.logger }),
+    sync,
   ];
   return {
     components,
@@ -81,5 +83,6 @@ export function createComponents(ctx: ComponentContext): Wiring {
     probes,
     credentials,
     rbac,
+    sync,
   };
 }
