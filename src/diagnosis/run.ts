@@ -1,6 +1,7 @@
 // --diagnose: load the config (sidecar import included), probe every target once now, print the causes, exit 0/1.
 import { createComponents } from '../components.js';
 import type { Environment } from '../kubernetes/in-cluster.js';
+import type { LookupFn } from '../probe/connect.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
 import { createRegistry, registerSelfMetrics } from '../metrics/self.js';
 import { Runtime } from '../runtime.js';
@@ -21,6 +22,8 @@ export interface DiagnoseIo {
   stderr: { write(text: string): unknown };
   /** process.env: the Kubernetes service variables, and NO_COLOR. */
   env: Environment & { NO_COLOR?: string | undefined };
+  /** Tests only: the DNS lookup the probes use. */
+  lookup?: LookupFn;
 }
 
 /**
@@ -31,7 +34,7 @@ export async function runDiagnose(options: DiagnoseOptions, io: DiagnoseIo): Pro
   // Logs go to stderr, so the JSON on stdout stays clean; at the default level only warnings are worth a line here.
   const logger = createLogger(options.logLevel === 'info' ? 'warn' : options.logLevel, options.logFormat, io.stderr);
   const registry = createRegistry();
-  const wiring = createComponents({ registry, logger, env: io.env, probes: { schedule: false, watchFiles: false } });
+  const wiring = createComponents({ registry, logger, env: io.env, probes: { schedule: false, watchFiles: false, ...(io.lookup ? { lookup: io.lookup } : {}) } });
   const runtime = new Runtime({ load: createConfigLoader(options.configFile, logger), components: wiring.components, metrics: registerSelfMetrics(registry), logger });
   try {
     const loaded = await runtime.reload();
