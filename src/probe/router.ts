@@ -1,6 +1,7 @@
 // GET /probe?target=&module=[&debug=true]: one probe now, blackbox-style, answered from a registry of its own.
 import { Router, type Request, type Response } from 'express';
 import type { ScrapeConfig } from '../config/schema.js';
+import type { Diagnosis } from '../diagnosis/causes.js';
 import { formatDebug } from './debug.js';
 import { emptyCounts, PROBE_TEXT_CONTENT_TYPE, renderProbeText, type TargetState } from './metrics.js';
 import type { ProbeDeps, ProbeResult, ProbeTarget } from './probe.js';
@@ -9,6 +10,8 @@ import { scrapeUrl } from './targets.js';
 export interface OnDemandProber {
   job(name: string): ScrapeConfig | undefined;
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
+  /** The cause of the result, so /probe answers scrape_auth_probe_diagnosis like the scheduled probes. */
+  diagnoseResult?(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult): Promise<Diagnosis>;
 }
 
 /** Blackbox's margin: answer before Prometheus's own scrape timeout fires. */
@@ -54,7 +57,14 @@ export function createProbeRouter(prober: OnDemandProber): Router {
       extra.timeoutMs = jobTimeout !== undefined ? Math.min(jobTimeout, fromHeader) : fromHeader;
     }
     const result = await prober.probeNow(parsed.target, job, extra);
-    const state: TargetState = { target: parsed.target, last: result, counts: { ...emptyCounts(), [result.result]: 1 }, checkUnauthenticated: job.probe?.check_unauthenticated ?? false };
+    const diagnosis = await prober.diagnoseResult?.(parsed.target, job, result);
+    const state: TargetState = {
+      target: parsed.target,
+      last: result,
+      diagnosis,
+      counts: { ...emptyCounts(), [result.result]: 1 },
+      checkUnauthenticated: job.probe?.check_unauthenticated ?? false,
+    };
     // Only this probe's metrics, as a fresh registry holding this one target would render them.
     const metrics = renderProbeText([state]);
     if (extra.trace) return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));

@@ -10,6 +10,9 @@ import { silentLogger } from '../../src/log.js';
 import { createRegistry, registerSelfMetrics } from '../../src/metrics/self.js';
 import { Runtime } from '../../src/runtime.js';
 import type { Registry } from 'prom-client';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { createProbeRouter } from '../../src/probe/router.js';
 import { METRICS_BODY, startServer, tmpDir, until, type TestServer } from '../probe/helpers.js';
 
 const TOKEN = `reprobe-${randomBytes(8).toString('hex')}`;
@@ -78,5 +81,22 @@ describe('re-probe on credential file deletion and creation', () => {
     await until(() => cause() === 'ok', 10_000);
     expect(diagnosisLines(await registry.metrics())).toHaveLength(1);
     expect(wiring.credentials.file(tokenFile)?.changes).toBe(0);
+  });
+});
+
+describe('GET /probe', () => {
+  it('answers the diagnosis of its one probe like the scheduled ones', async () => {
+    const app = express().use(createProbeRouter(wiring.probes));
+    const listener = app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => listener.once('listening', () => r()));
+    try {
+      const port = (listener.address() as AddressInfo).port;
+      const res = await fetch(`http://127.0.0.1:${port}/probe?module=app&target=${server.address}`);
+      const text = await res.text();
+      expect(text).toContain(`scrape_auth_probe_diagnosis{scrape_job="app",scrape_instance="${server.address}",cause="ok"} 1`);
+      expect(text).not.toContain(TOKEN);
+    } finally {
+      await new Promise<void>((r) => listener.close(() => r()));
+    }
   });
 });
