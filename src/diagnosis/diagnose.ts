@@ -60,6 +60,7 @@ const USAGE_WORDS: Record<string, string> = {
   client_key: 'client key',
   ca: 'CA bundle',
   header: 'header',
+  oauth2_client_secret: 'oauth2 client secret',
 };
 
 /**

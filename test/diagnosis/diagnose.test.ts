@@ -263,10 +263,17 @@ const cases: Case[] = [
     cause: 'proxy_auth_required',
   },
   {
-    name: 'an oauth2 token request that failed',
-    probe: probe({ result: 'unauthorized', statusCode: 0, error: get(URL_S, 'oauth2: cannot fetch token: 401 Unauthorized\nResponse: {"error":"invalid_client"}') }),
+    name: 'an oauth2 token endpoint that refused the client (credentials_error, as the oauth2 probe reports it)',
+    probe: probe({ result: 'credentials_error', statusCode: 0, error: get(URL_S, 'oauth2: cannot fetch token: 401 Unauthorized\nResponse: {"error":"invalid_client"}') }),
     evidence: evidence({ job: jobFacts({ authorizationType: undefined, oauth2: true, oauth2TokenUrl: 'https://idp.example/token' }), files: [] }),
-    cause: 'credentials_rejected',
+    cause: 'oauth2_token_error',
+    mentions: ['https://idp.example/token', '401 Unauthorized'],
+  },
+  {
+    name: 'an oauth2 token request that timed out',
+    probe: probe({ result: 'timeout', statusCode: 0, error: 'oauth2: cannot fetch token: Post "https://idp.example/token": context deadline exceeded' }),
+    evidence: evidence({ job: jobFacts({ authorizationType: undefined, oauth2: true, oauth2TokenUrl: 'https://idp.example/token' }), files: [] }),
+    cause: 'oauth2_token_error',
   },
   {
     name: 'an oauth2 token request that failed, as a network error',
