@@ -92,7 +92,7 @@ const DEFINITIONS: Definition[] = [
   },
   {
     name: 'scrape_auth_probe_diagnosis',
-    help: `1 for the cause of the last probe's result (ok, token_expired, permission_denied, …): exactly one series per target. ${CACHED}`,
+    help: `1 for the cause of the last probe's result (ok, token_expired, permission_denied ...): exactly one series per target. ${CACHED}`,
     type: 'gauge',
     // One series per target: the cause label changes with the cause, the old series goes with it.
     samples: (s, base) => (s.diagnosis ? [{ labels: { ...base, cause: s.diagnosis.cause }, value: 1 }] : []),
