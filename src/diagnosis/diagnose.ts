@@ -18,11 +18,13 @@ export interface ProbeFacts {
   hint?: ResponseHint | undefined;
 }
 
-/** A login form (HTML with a password field or sign-in wording, or a redirect to a login path): an SSO proxy. */
+/** HTML instead of metrics, or a redirect to a login path: an SSO or authentication proxy, most often. */
 export interface ResponseHint {
   kind: 'login_page';
-  /** Where the login form is: scheme, host and path only. */
+  /** Where the page is: scheme, host and path only. */
   url: string | undefined;
+  /** It looks like a sign-in form (a password field, sign-in wording, a login path); else just HTML. */
+  form?: boolean;
 }
 
 interface Context {
@@ -335,13 +337,18 @@ function clientCertRequiredRule(c: Context): Omit<Diagnosis, 'cause'> | undefine
 }
 
 function clientCertRejectedRule(c: Context): Omit<Diagnosis, 'cause'> | undefined {
+  if (!c.e.job.clientCert) return undefined;
   const alert = remoteAlert(c);
-  if (alert === undefined || !CLIENT_CERT_REFUSED_ALERTS.has(alert) || !c.e.job.clientCert) return undefined;
+  // Without an alert (a Node.js server drops the connection): the server refuses clients without a certificate,
+  // and closed the connection right after the handshake with ours.
+  const dropped = alert === undefined && c.probe.result === 'network_error' && c.e.demandsClientCert === true;
+  if (!dropped && (alert === undefined || !CLIENT_CERT_REFUSED_ALERTS.has(alert))) return undefined;
   const { cert } = clientCertFiles(c);
   const name = cert?.path ?? 'the inline tls_config.cert';
   const about = cert?.subject ? ` (${cert.subject}${cert.issuer ? `, issued by ${cert.issuer}` : ''})` : '';
+  const how = dropped ? 'it closed the connection right after the handshake, and refuses clients without a certificate' : `TLS alert "${alert}"`;
   return {
-    summary: `${c.instance} refused the client certificate ${name}${about} of job "${c.job}" (TLS alert "${alert}").`,
+    summary: `${c.instance} refused the client certificate ${name}${about} of job "${c.job}" (${how}).`,
     fix: `Use a client certificate the target accepts: issued by the CA it trusts for clients, valid now and for client authentication; write it with its key to ${name}.`,
   };
 }
@@ -438,6 +445,12 @@ function loginPageRule(c: Context): Omit<Diagnosis, 'cause'> | undefined {
   const hint = c.probe.hint;
   if (c.probe.result === 'ok' || hint?.kind !== 'login_page') return undefined;
   const where = hint.url ? ` (${hint.url})` : '';
+  if (hint.form === false) {
+    return {
+      summary: `${c.instance} answered with an HTML page${where} instead of metrics: the page of an SSO or authentication proxy in front of the target, or a web UI on ${c.e.job.metricsPath}.`,
+      fix: `If a proxy is in front, scrape the target behind it or give job "${c.job}" credentials it accepts without a browser; else set metrics_path of job "${c.job}" to where the target serves its metrics.`,
+    };
+  }
   return {
     summary: `${c.instance} answered with a login page${where} instead of metrics: an SSO or authentication proxy is in front of the target.`,
     fix: `Scrape the target behind the proxy directly, give job "${c.job}" credentials the proxy accepts without a browser (e.g. a bearer token), or exempt ${c.e.job.metricsPath} from the proxy's login.`,

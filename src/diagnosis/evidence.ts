@@ -75,6 +75,9 @@ export interface DiagnosisEvidence {
   rbac: RbacFacts | undefined;
   /** For an http URL that failed oddly: whether the port answered a TLS handshake (undefined: not asked). */
   speaksTls: boolean | undefined;
+  /** For an https URL whose connection was dropped after the handshake with a client certificate: whether the
+   * server refuses a handshake without one (undefined: not asked). */
+  demandsClientCert?: boolean | undefined;
   /** When the probe finished, Unix ms: expiry is judged at that moment. */
   nowMs: number;
 }
@@ -136,7 +139,7 @@ export function collectEvidence(
   target: { job: string; instance: string; url: string },
   job: ScrapeConfig,
   sources: EvidenceSources,
-  extra: { nowMs: number; timeoutMs?: number; speaksTls?: boolean },
+  extra: { nowMs: number; timeoutMs?: number; speaksTls?: boolean; demandsClientCert?: boolean },
 ): DiagnosisEvidence {
   const https = target.url.startsWith('https:');
   const files: FileFacts[] = [];
@@ -172,6 +175,7 @@ export function collectEvidence(
     clientCertKeyMatch: https ? sources.clientCertKeyMatch(job.job_name) : undefined,
     rbac: sources.rbac(),
     speaksTls: extra.speaksTls,
+    demandsClientCert: extra.demandsClientCert,
     nowMs: extra.nowMs,
   };
 }

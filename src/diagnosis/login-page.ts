@@ -17,16 +17,18 @@ function printable(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-/** A 200 that is not metrics: a login page when it is HTML with a password field or sign-in wording, or was reached by a redirect to a login path. */
+/**
+ * A 200 that is not metrics but HTML: SPEC's login_page ("HTML or a redirect to a login form instead of metrics").
+ * `form` says whether it looks like a sign-in form (a password field, sign-in wording, reached by a redirect to a
+ * login path), which the diagnosis words more surely; other HTML is still a page meant for a browser.
+ */
 export function loginPageHint(contentType: string | undefined, body: string, finalUrl: URL, redirected: boolean): ResponseHint | undefined {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const head = body.slice(0, LOGIN_SCAN_BYTES);
   const html = type === 'text/html' || type === 'application/xhtml+xml' || HTML.test(head);
   if (!html) return undefined;
-  if ((redirected && LOGIN_PATH.test(finalUrl.pathname)) || PASSWORD_FIELD.test(head) || LOGIN_WORDS.test(head)) {
-    return { kind: 'login_page', url: printable(finalUrl) };
-  }
-  return undefined;
+  const form = (redirected && LOGIN_PATH.test(finalUrl.pathname)) || PASSWORD_FIELD.test(head) || LOGIN_WORDS.test(head);
+  return { kind: 'login_page', url: printable(finalUrl), form };
 }
 
 /** A redirect that was not followed, to a login path: the same SSO proxy, seen before its form. */
@@ -38,5 +40,5 @@ export function loginRedirectHint(location: string | undefined, base: URL): Resp
   } catch {
     return undefined;
   }
-  return LOGIN_PATH.test(url.pathname) ? { kind: 'login_page', url: printable(url) } : undefined;
+  return LOGIN_PATH.test(url.pathname) ? { kind: 'login_page', url: printable(url), form: true } : undefined;
 }

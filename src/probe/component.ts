@@ -7,7 +7,7 @@ import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '
 import type { Diagnosis } from '../diagnosis/causes.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import { collectEvidence, type EvidenceSources } from '../diagnosis/evidence.js';
-import { speaksTls } from '../diagnosis/tls-sniff.js';
+import { demandsClientCert, speaksTls } from '../diagnosis/tls-sniff.js';
 import type { Component } from '../runtime.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
@@ -33,6 +33,8 @@ export interface ProbeComponentOptions {
   schedule?: boolean;
   /** Whether an http port speaks TLS, for the wrong_scheme diagnosis; tests may swap it. */
   sniffTls?: typeof speaksTls;
+  /** Whether an https port refuses clients without a certificate, for the client_cert_rejected diagnosis. */
+  sniffClientCert?: typeof demandsClientCert;
 }
 
 /** No evidence beyond the probe's own (until the components wire the credential watcher and RBAC checker in). */
@@ -243,14 +245,22 @@ export class ProbeComponent implements Component {
     let tls: boolean | undefined;
     const url = new URL(target.url);
     const odd = result.result === 'network_error' || (result.result === 'http_error' && result.statusCode === 400);
+    const edges = { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(this.options.lookup ? { lookup: this.options.lookup } : {}) };
     if (url.protocol === 'http:' && odd && job.proxy_url === undefined) {
-      const port = Number(url.port || 80);
-      tls = await (this.options.sniffTls ?? speaksTls)(url.hostname, port, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(this.options.lookup ? { lookup: this.options.lookup } : {}) });
+      tls = await (this.options.sniffTls ?? speaksTls)(url.hostname, Number(url.port || 80), edges);
+    }
+    // A connection dropped right after a handshake with our client certificate: does the server insist on one?
+    let demands: boolean | undefined;
+    const sentCert = job.tls_config?.cert !== undefined || job.tls_config?.cert_file !== undefined;
+    if (url.protocol === 'https:' && result.result === 'network_error' && sentCert && job.proxy_url === undefined) {
+      const serverName = job.tls_config?.server_name;
+      demands = await (this.options.sniffClientCert ?? demandsClientCert)(url.hostname, Number(url.port || 443), { ...edges, ...(serverName ? { servername: serverName } : {}) });
     }
     const evidence = collectEvidence(target, job, this.evidence, {
       nowMs: result.finishedMs,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(tls !== undefined ? { speaksTls: tls } : {}),
+      ...(demands !== undefined ? { demandsClientCert: demands } : {}),
     });
     return diagnose(result, evidence);
   }

@@ -301,7 +301,27 @@ const cases: Case[] = [
   { name: 'a reset', probe: probe({ result: 'network_error', statusCode: 0, error: 'x' }), evidence: evidence({}, URL_P), cause: 'network_error' },
   { name: 'a 404', probe: probe({ result: 'http_error', statusCode: 404, error: 'x' }), evidence: evidence(), cause: 'http_error', mentions: ['metrics_path'] },
   { name: 'a 500', probe: probe({ result: 'http_error', statusCode: 503, error: 'x' }), evidence: evidence(), cause: 'http_error', mentions: ['503'] },
-  { name: 'HTML that is no login form', probe: probe({ result: 'invalid_response', statusCode: 200, error: 'x' }), evidence: evidence(), cause: 'invalid_response', mentions: ['/metrics'] },
+  {
+    name: 'HTML that is no login form is still a page for a browser (SPEC: "HTML or a redirect to a login form")',
+    probe: probe({ result: 'invalid_response', statusCode: 200, error: 'x', hint: { kind: 'login_page', url: 'http://10.0.0.8:9000/metrics', form: false } }),
+    evidence: evidence({}, URL_P),
+    cause: 'login_page',
+    mentions: ['HTML page', 'metrics_path'],
+  },
+  { name: 'a 200 that is not metrics and not HTML', probe: probe({ result: 'invalid_response', statusCode: 200, error: 'x' }), evidence: evidence(), cause: 'invalid_response', mentions: ['/metrics'] },
+  {
+    name: 'a Node.js mTLS server dropping the connection after a handshake with a refused client certificate',
+    probe: probe({ result: 'network_error', statusCode: 0, error: get(URL_S, 'EOF') }),
+    evidence: evidence({ job: jobFacts({ authorizationType: undefined, clientCert: true }), files: [file({ path: '/c/tls.crt', usage: 'client_cert', type: 'x509', expiresMs: NOW + HOUR })], demandsClientCert: true }),
+    cause: 'client_cert_rejected',
+    mentions: ['/c/tls.crt', 'refuses clients without a certificate'],
+  },
+  {
+    name: 'an EOF on https with a client certificate, from a server that does not insist on one',
+    probe: probe({ result: 'network_error', statusCode: 0, error: get(URL_S, 'EOF') }),
+    evidence: evidence({ job: jobFacts({ authorizationType: undefined, clientCert: true }), demandsClientCert: false }),
+    cause: 'network_error',
+  },
   { name: 'a TLS version no side shares', probe: probe({ result: 'tls_error', statusCode: 0, error: get(URL_S, 'tls: no supported versions satisfy MinVersion and MaxVersion') }), evidence: evidence(), cause: 'tls_error' },
 ];
 

@@ -141,6 +141,7 @@ beforeAll(async () => {
   addr['tls12'] = (await track(await startServer((_q, r) => void r.end(METRICS_BODY), { cert: pki.serverCert, key: pki.serverKey, maxVersion: 'TLSv1.2' }))).address;
   addr['plain'] = (await track(await startServer((_q, r) => void r.writeHead(200, { 'Content-Type': 'text/plain' }).end(METRICS_BODY)))).address;
   addr['notfound'] = (await track(await startServer((_q, r) => void r.writeHead(404).end('404 page not found\n')))).address;
+  addr['html'] = (await track(await startServer((_q, r) => void r.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body><h1>Grafana</h1></body></html>')))).address;
   addr['json'] = (await track(await startServer((_q, r) => void r.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"up"}')))).address;
   // An SSO proxy: /metrics redirects to its sign-in form.
   addr['sso'] = (
@@ -208,6 +209,11 @@ scrape_configs:
     scheme: https
     tls_config: { ca_file: ${pki.file('test-ca.crt')}, cert_file: ${pki.file('stranger.crt')}, key_file: ${pki.file('stranger.key')} }
     static_configs: [ { targets: ${t('mtls-openssl')} } ]
+  - job_name: cert-rejected-node
+    scheme: https
+    tls_config: { ca_file: ${pki.file('test-ca.crt')}, cert_file: ${pki.file('stranger.crt')}, key_file: ${pki.file('stranger.key')} }
+    static_configs: [ { targets: ${t('mtls')} } ]
+  - { job_name: plain-html, static_configs: [ { targets: ${t('html')} } ] }
   - { job_name: untrusted, scheme: https, tls_config: { ca_file: ${pki.file('test-ca.crt')} }, static_configs: [ { targets: ${t('otherca')} } ] }
   - { job_name: server-expired, scheme: https, tls_config: { ca_file: ${pki.file('test-ca.crt')} }, static_configs: [ { targets: ${t('expired')} } ] }
   - { job_name: name-mismatch, scheme: https, tls_config: { ca_file: ${pki.file('test-ca.crt')}, server_name: localhost }, static_configs: [ { targets: ${t('wrongname')} } ] }
@@ -324,6 +330,11 @@ describe('every cause of the SPEC table from a real scenario', () => {
     expect(row('cert-rejected')).toMatchObject({ result: 'tls_error', cause: 'client_cert_rejected' });
   });
 
+  it('client_cert_rejected: a Node.js mTLS server drops the connection on a certificate of another CA (no alert)', () => {
+    expect(row('cert-rejected-node')).toMatchObject({ result: 'network_error', cause: 'client_cert_rejected' });
+    expect(row('cert-rejected-node').summary).toContain(pki.file('stranger.crt'));
+  });
+
   it('server_cert_untrusted: the target presents a certificate of another CA', () => {
     expect(row('untrusted')).toMatchObject({ result: 'tls_error', cause: 'server_cert_untrusted' });
     expect(row('untrusted').fix).toContain(pki.file('test-ca.crt'));
@@ -365,6 +376,12 @@ describe('every cause of the SPEC table from a real scenario', () => {
     expect(row('login').summary).not.toContain('rd=');
   });
 
+  it('login_page: any HTML instead of metrics, worded as a page when it is no sign-in form', async () => {
+    expect(await statusOf(`http://${addr['html']}/metrics`)).toBe(200);
+    expect(row('plain-html')).toMatchObject({ result: 'invalid_response', cause: 'login_page' });
+    expect(row('plain-html').summary).toContain('HTML page');
+  });
+
   it.each([
     ['refused', 'connection_refused', 'connection_refused'],
     ['slow', 'timeout', 'timeout'],
@@ -380,7 +397,7 @@ describe('every cause of the SPEC table from a real scenario', () => {
 
 describe('--diagnose as a CI step', () => {
   it('probes every target once and exits 1 because some are not ok', () => {
-    expect(rows).toHaveLength(27);
+    expect(rows).toHaveLength(29);
     expect(new Set(rows.map((r) => r.cause)).size).toBe(26);
     expect(exitCode).toBe(1);
   });
