@@ -240,19 +240,20 @@ export class ProbeComponent implements Component {
    * The cause of a probe's result, from the evidence held now. For an http URL that failed oddly, the port is asked
    * whether it speaks TLS first (a plain request to a TLS port mostly ends in EOF, which says nothing by itself).
    */
-  async diagnoseResult(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult): Promise<Diagnosis> {
+  async diagnoseResult(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult, options: { sniff?: boolean } = {}): Promise<Diagnosis> {
+    const sniff = options.sniff !== false;
     const timeoutMs = this.global ? probeTiming(job, this.global).timeoutMs : undefined;
     let tls: boolean | undefined;
     const url = new URL(target.url);
     const odd = result.result === 'network_error' || (result.result === 'http_error' && result.statusCode === 400);
     const edges = { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(this.options.lookup ? { lookup: this.options.lookup } : {}) };
-    if (url.protocol === 'http:' && odd && job.proxy_url === undefined) {
+    if (sniff && url.protocol === 'http:' && odd && job.proxy_url === undefined) {
       tls = await (this.options.sniffTls ?? speaksTls)(url.hostname, Number(url.port || 80), edges);
     }
     // A connection dropped right after a handshake with our client certificate: does the server insist on one?
     let demands: boolean | undefined;
     const sentCert = job.tls_config?.cert !== undefined || job.tls_config?.cert_file !== undefined;
-    if (url.protocol === 'https:' && result.result === 'network_error' && sentCert && job.proxy_url === undefined) {
+    if (sniff && url.protocol === 'https:' && result.result === 'network_error' && sentCert && job.proxy_url === undefined) {
       const serverName = job.tls_config?.server_name;
       demands = await (this.options.sniffClientCert ?? demandsClientCert)(url.hostname, Number(url.port || 443), { ...edges, ...(serverName ? { servername: serverName } : {}) });
     }

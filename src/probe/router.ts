@@ -11,7 +11,7 @@ export interface OnDemandProber {
   job(name: string): ScrapeConfig | undefined;
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
   /** The cause of the result, so /probe answers scrape_auth_probe_diagnosis like the scheduled probes. */
-  diagnoseResult?(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult): Promise<Diagnosis>;
+  diagnoseResult?(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult, options?: { sniff?: boolean }): Promise<Diagnosis>;
 }
 
 /** Blackbox's margin: answer before Prometheus's own scrape timeout fires. */
@@ -57,7 +57,8 @@ export function createProbeRouter(prober: OnDemandProber): Router {
       extra.timeoutMs = jobTimeout !== undefined ? Math.min(jobTimeout, fromHeader) : fromHeader;
     }
     const result = await prober.probeNow(parsed.target, job, extra);
-    const diagnosis = await prober.diagnoseResult?.(parsed.target, job, result);
+    // No extra handshakes here: the caller's scrape timeout is already spent on the probe.
+    const diagnosis = await prober.diagnoseResult?.(parsed.target, job, result, { sniff: false });
     const state: TargetState = {
       target: parsed.target,
       last: result,
