@@ -22,6 +22,8 @@ export interface ComponentContext {
   probes?: Omit<ProbeComponentOptions, 'registry' | 'logger'>;
   /** The process environment (main passes process.env): tells whether we run in a Kubernetes cluster. */
   env?: Environment;
+  /** Tests only: where the pod's service-account token and CA are (default: the in-cluster path). */
+  serviceAccountDir?: string;
 }
 
 export interface Wiring {
@@ -36,22 +38,30 @@ export interface Wiring {
 
 export function createComponents(ctx: ComponentContext): Wiring {
   const env = ctx.env ?? {};
+  const saDir: [] | [string] = ctx.serviceAccountDir !== undefined ? [ctx.serviceAccountDir] : [];
   const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, ...ctx.probes });
   const credentials = new CredentialWatcher({
     registry: ctx.registry,
     logger: ctx.logger,
-    namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env) }),
+    namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env, ...saDir) }),
   });
   // A rotated, deleted or (re-)created credential is probed at once, so our verdict changes before Prometheus's
   // next scrape does: a file re-created with its old content is no rotation, but the target's cause changes.
   credentials.subscribe((event) => {
     if (event.contentChanged || event.presenceChanged) probes.probeUsersOf(event.path);
   });
-  const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env });
+  const rbac = new RbacChecker({
+    registry: ctx.registry,
+    logger: ctx.logger.child({ component: 'kubernetes' }),
+    env,
+    ...(ctx.serviceAccountDir !== undefined ? { serviceAccountDir: ctx.serviceAccountDir } : {}),
+  });
   const tokenFile = () => {
     const config = probes.currentConfig;
-    return config ? kubernetesTokenFile(config.kubernetes, env) : undefined;
+    return config ? kubernetesTokenFile(config.kubernetes, env, ...saDir) : undefined;
   };
+  // A 403's fix names what the API server denies: the RBAC answers often come after the first probes.
+  rbac.onAnswersChanged(() => void probes.rediagnose((r) => r.result === 'forbidden'));
   probes.setEvidenceSources({
     credentialFile: (file) => credentials.file(file),
     clientCertKeyMatch: (job) => credentials.clientCertKeyMatch(job),

@@ -267,6 +267,20 @@ export class ProbeComponent implements Component {
   }
 
   /**
+   * Diagnoses the last results of the targets `which` accepts again, without probing: the evidence changed (the
+   * RBAC answers came, say) while the result did not.
+   */
+  async rediagnose(which: (result: ProbeResult) => boolean): Promise<void> {
+    for (const [key, state] of [...this.states]) {
+      const job = this.job(state.target.job);
+      const last = state.last;
+      if (!job || !last || !which(last)) continue;
+      const diagnosis = await this.diagnoseResult(state.target, job, last, { sniff: false });
+      if (this.states.get(key) === state && state.last === last) state.diagnosis = diagnosis;
+    }
+  }
+
+  /**
    * Probes every target (of the jobs `wanted` accepts) once now, at most max_concurrent_probes at a time, and
    * records the results as scheduled probes do: --diagnose's one round, without waiting for any schedule.
    */
