@@ -17,6 +17,8 @@ export interface CliOptions {
   /** --diagnose.job (repeatable): only these jobs. */
   diagnoseJobs: string[];
   diagnoseOutput: 'text' | 'json';
+  /** --probe.allow-any-target: /probe may send a job's credentials to any target (off: only the job's own). */
+  probeAllowAnyTarget: boolean;
 }
 
 export interface ListenAddress {
@@ -64,6 +66,12 @@ function buildCommand(): Command {
       new Option('--diagnose.job <name>', 'with --diagnose: only this job (repeatable)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addOption(new Option('--diagnose.output <format>', 'with --diagnose: text table or JSON').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option(
+        '--probe.allow-any-target',
+        "let /probe send any job's credentials to any target a caller names (blackbox-style); off, a module probes only its job's own targets",
+      ),
+    )
     .addOption(new Option('--demo', 'run a built-in demo: a local secured target, rotating token files and healthy, 401 and 403 jobs'))
     .version(VERSION, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')
@@ -117,6 +125,7 @@ export function parseCli(argv: string[]): CliOutcome {
       diagnose: opts['diagnose'] === true,
       diagnoseJobs: (opts['diagnose.job'] as string[] | undefined) ?? [],
       diagnoseOutput: opts['diagnose.output'] === 'json' ? 'json' : 'text',
+      probeAllowAnyTarget: opts['probe.allowAnyTarget'] === true,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface ComponentContext {
   env?: Environment;
   /** Tests only: where the pod's service-account token and CA are (default: the in-cluster path). */
   serviceAccountDir?: string;
+  /** --probe.allow-any-target. */
+  probeAllowAnyTarget?: boolean;
 }
 
 export interface Wiring {
@@ -88,7 +90,7 @@ export function createComponents(ctx: ComponentContext): Wiring {
   ];
   return {
     components,
-    routers: [createProbeRouter(probes)],
+    routers: [createProbeRouter(probes, { allowAnyTarget: ctx.probeAllowAnyTarget === true })],
     status: { targets: () => probes.targets(), credentials: () => credentials.status() },
     probes,
     credentials,
