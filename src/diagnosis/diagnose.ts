@@ -53,7 +53,7 @@ const CLIENT_CERT_REFUSED_ALERTS = new Set([
   'error decrypting message',
 ]);
 
-const TOKEN_USAGES = new Set(['bearer_token', 'password', 'username', 'header']);
+const TOKEN_USAGES = new Set(['bearer_token', 'password', 'username', 'header', 'oauth2_client_secret']);
 const USAGE_WORDS: Record<string, string> = {
   bearer_token: 'bearer token',
   username: 'basic auth username',

@@ -142,6 +142,8 @@ beforeAll(async () => {
   addr['plain'] = (await track(await startServer((_q, r) => void r.writeHead(200, { 'Content-Type': 'text/plain' }).end(METRICS_BODY)))).address;
   addr['notfound'] = (await track(await startServer((_q, r) => void r.writeHead(404).end('404 page not found\n')))).address;
   addr['html'] = (await track(await startServer((_q, r) => void r.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body><h1>Grafana</h1></body></html>')))).address;
+  // An identity provider that refuses the client (oauth2 client credentials).
+  addr['idp'] = (await track(await startServer((_q, r) => void r.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"invalid_client"}')))).address;
   addr['json'] = (await track(await startServer((_q, r) => void r.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"up"}')))).address;
   // An SSO proxy: /metrics redirects to its sign-in form.
   addr['sso'] = (
@@ -223,6 +225,9 @@ scrape_configs:
     scheme: https
     proxy_url: http://prometheus:${CANARY_PROXY}@${addr['proxy']}
     static_configs: [ { targets: ["metrics.example:443"] } ]
+  - job_name: oauth2-refused
+    oauth2: { client_id: prometheus, client_secret_file: secrets/password, token_url: "http://${addr['idp']}/token" }
+    static_configs: [ { targets: ${t('bearer')} } ]
   - { job_name: login, authorization: { credentials_file: secrets/good-token }, static_configs: [ { targets: ${t('sso')} } ] }
   - { job_name: refused, static_configs: [ { targets: ${t('closed')} } ] }
   - { job_name: slow, probe: { timeout: 1s }, static_configs: [ { targets: ${t('tarpit')} } ] }
@@ -369,6 +374,15 @@ describe('every cause of the SPEC table from a real scenario', () => {
     expect(row('proxy-407').summary).toContain(addr['proxy']);
   });
 
+  it('oauth2_token_error: the token endpoint refuses the client, the scrape is never sent', async () => {
+    expect(await statusOf(`http://${addr['idp']}/token`)).toBe(401);
+    const before = rows.length;
+    expect(before).toBeGreaterThan(0);
+    expect(row('oauth2-refused')).toMatchObject({ cause: 'oauth2_token_error' });
+    expect(row('oauth2-refused').summary).toContain(`http://${addr['idp']}/token`);
+    expect(row('oauth2-refused').error).toContain('oauth2: cannot fetch token');
+  });
+
   it('login_page: /metrics redirects to an SSO sign-in form', async () => {
     expect(await statusOf(`http://${addr['sso']}/metrics`)).toBe(302);
     expect(row('login')).toMatchObject({ result: 'invalid_response', cause: 'login_page' });
@@ -397,8 +411,8 @@ describe('every cause of the SPEC table from a real scenario', () => {
 
 describe('--diagnose as a CI step', () => {
   it('probes every target once and exits 1 because some are not ok', () => {
-    expect(rows).toHaveLength(29);
-    expect(new Set(rows.map((r) => r.cause)).size).toBe(26);
+    expect(rows).toHaveLength(30);
+    expect(new Set(rows.map((r) => r.cause)).size).toBe(27);
     expect(exitCode).toBe(1);
   });
 
