@@ -54,6 +54,7 @@ export const SPEC_METRICS = [
   'scrape_auth_probe_auth_enforced',
   'scrape_auth_probe_tls_cert_expiry_timestamp_seconds',
   'scrape_auth_probe_forbidden_info',
+  'scrape_auth_probe_diagnosis',
   'scrape_auth_credential_file_exists',
   'scrape_auth_credential_file_readable',
   'scrape_auth_credential_file_size_bytes',
