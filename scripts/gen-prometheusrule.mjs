@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates k8s/components/prometheus-operator/prometheusrule.yaml from the plain rules file; --check fails when stale.
+// Generates k8s/components/prometheus-rule/prometheusrule.yaml from the plain rules file; --check fails when stale.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeOrCheck } from './lib/generated-file.mjs';
@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE = 'deploy/alerts/scrape-auth.rules.yml';
-const TARGET = 'k8s/components/prometheus-operator/prometheusrule.yaml';
+const TARGET = 'k8s/components/prometheus-rule/prometheusrule.yaml';
 
 const rules = parse(readFileSync(`${root}${SOURCE}`, 'utf8'));
 const resource = {
