@@ -1,6 +1,6 @@
 // Validates a custom resource against the openAPIV3Schema of its CRD, strictly: an unknown field is an error, as
 // `kubectl apply` (server-side field validation "Strict", kubectl's default) makes it.
-import Ajv, { type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 

@@ -32,7 +32,7 @@ interface Container {
 
 /** The sidecar container as each shipped manifest declares it. */
 function shippedSidecars(): [string, Container][] {
-  const yaml = (file: string) => parse(readFileSync(path.join(ROOT, file), 'utf8')) as Record<string, never>;
+  const yaml = (file: string): unknown => parse(readFileSync(path.join(ROOT, file), 'utf8'));
   const deployment = yaml('k8s/base/deployment.yaml') as { spec: { template: { spec: { containers: Container[] } } } };
   const patch = yaml('k8s/components/prometheus-operator-sidecar/sidecar-patch.yaml') as { spec: { containers: Container[] } };
   const values = yaml('deploy/kube-prometheus-stack/values.yaml') as { prometheus: { prometheusSpec: { containers: Container[] } } };
