@@ -124,4 +124,26 @@ kubernetes: { enabled: false }
     // Nothing skipped: every job of this file is one the sidecar probes.
     expect(metrics).not.toMatch(/^scrape_auth_prometheus_job_skipped\{/m);
   });
+
+  it('follows the config when the operator regenerates it: a ScrapeClass now gives the job a token file it lacks', async () => {
+    // serviceMonitorObjectWithDefaultScrapeClassAuthz: the same ServiceMonitor job, now with
+    // authorization.credentials_file /etc/secret/credentials, a file this pod does not have.
+    await writeGeneratedConfig(root, golden('serviceMonitorObjectWithDefaultScrapeClassAuthz.golden'));
+    const target = await waitFor(async () => (await status()).find((t) => t.job === SERVICE_MONITOR && t.result === 'credentials_error'), 'the regenerated job probed', 20_000);
+    expect(target.statusCode).toBe(0);
+    const metrics = await (await fetch(`${exporter!.baseUrl}/metrics`)).text();
+    expect(sampleValue(metrics, 'scrape_auth_credential_file_exists', { path: path.join(root, 'etc/secret/credentials') })).toBe(0);
+    expect(sampleValue(metrics, 'scrape_auth_config_last_reload_successful')).toBe(1);
+  });
+
+  it('never repeats a password the operator inlined into the generated config, nor the client key', async () => {
+    // ScrapeConfigSpecConfig_BasicAuth: the operator copies basic-auth passwords from Secrets into the config itself.
+    await writeGeneratedConfig(root, golden('ScrapeConfigSpecConfig_BasicAuth.golden'));
+    await waitFor(async () => !(await status()).some((t) => t.job === SERVICE_MONITOR), 'the ServiceMonitor job gone with the new config', 20_000);
+    const key = (await readFile(pki.clientKey, 'utf8')).split('\n').filter((l) => l && !l.startsWith('-----'));
+    const pages = await Promise.all(['/metrics', '/api/v1/status', '/'].map(async (p) => (await fetch(`${exporter!.baseUrl}${p}`)).text()));
+    for (const text of [...pages, exporter!.stdout(), exporter!.stderr()]) {
+      for (const secret of ['scrape-alice', 'http-sd-alice', ...key]) expect(text).not.toContain(secret);
+    }
+  });
 });

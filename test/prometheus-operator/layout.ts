@@ -1,7 +1,7 @@
 // The file layout prometheus-operator gives a Prometheus pod, rebuilt under a temporary root: the generated config in
 // config-out, the tls-assets volume, spec.secrets volumes (Kubernetes `..data` symlinks) and the service-account token.
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { atomicWriteDir } from '../../src/demo/atomic-writer.js';
@@ -35,16 +35,20 @@ export function envsubst(text: string, env: Record<string, string>): string {
 
 /** The paths of the pod, moved under `root` (the only change made to the generated config). */
 export function underRoot(text: string, root: string): string {
-  return text.replaceAll('/etc/prometheus/', `${root}/etc/prometheus/`).replaceAll('/var/run/secrets/', `${root}/var/run/secrets/`);
+  return text.replace(/(?<=[\s:"'])\/(etc|var\/run\/secrets)\//g, `${root}/$1/`);
 }
 
 export const POD_ENV = { POD_NAME: 'prometheus-k8s-0', SHARD: '0' };
 
-/** Writes the generated config where the config-reloader writes it, under `root`; returns its path. */
+/**
+ * Writes the generated config where the config-reloader writes it, under `root`, replacing any previous one in one
+ * rename (a reader never sees half a file); returns its path.
+ */
 export async function writeGeneratedConfig(root: string, goldenText: string): Promise<string> {
   const file = path.join(root, OPERATOR_PATHS.configOut);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, underRoot(envsubst(goldenText, POD_ENV), root));
+  await writeFile(`${file}.tmp`, underRoot(envsubst(goldenText, POD_ENV), root));
+  await rename(`${file}.tmp`, file);
   return file;
 }
 
