@@ -29,6 +29,17 @@ export function closeObjects(schema: unknown): unknown {
   return out;
 }
 
+/**
+ * Kubernetes checks `pattern` with Go's regexp, whose `(?i)` (case-insensitive from there on) JavaScript does not
+ * accept; the CRDs put it at the start (`^(?i)(abort|warn)?$`), so it becomes the `i` flag. They use no other
+ * Go-only syntax.
+ */
+function goRegExp(pattern: string, flags: string): RegExp {
+  const insensitive = pattern.includes('(?i)');
+  return new RegExp(pattern.replaceAll('(?i)', ''), insensitive ? `${flags}i` : flags);
+}
+goRegExp.code = 'goRegExp';
+
 export interface CrdValidator {
   kind: string;
   group: string;
@@ -45,7 +56,7 @@ export function loadCrdValidator(file: string, version = 'v1'): CrdValidator {
   const served = crd.spec.versions.find((v) => v.name === version);
   if (!served) throw new Error(`${file} has no version ${version}`);
   // strict: false — the schema carries Kubernetes's own x-kubernetes-* keywords and formats such as int32.
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
   const check = ajv.compile(closeObjects(served.schema.openAPIV3Schema) as Schema);
   const describe = (e: ErrorObject) =>
     `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? `: ${String((e.params as { additionalProperty: string }).additionalProperty)}` : ''}`;

@@ -7,6 +7,7 @@ import { loadCrdValidator } from './crd-schema.js';
 import { buildKustomization, buildWithComponents, KUSTOMIZE_AVAILABLE as available, repoFile, type Resource } from './tools.js';
 
 const CRD = 'test/testdata/prometheus-operator/monitoring.coreos.com_prometheuses.yaml';
+const OTHER_CRDS = ['podmonitors', 'prometheusrules'].map((name) => loadCrdValidator(`test/testdata/prometheus-operator/monitoring.coreos.com_${name}.yaml`));
 const COMPONENT = 'k8s/components/prometheus-operator-sidecar';
 const OVERLAY = 'k8s/overlays/prometheus-operator';
 const VALUES = 'deploy/kube-prometheus-stack/values.yaml';
@@ -96,6 +97,14 @@ describe.skipIf(!available)('the prometheus-operator overlay (an example Prometh
 
   it('validates against the operator\'s Prometheus CRD schema', () => {
     expect(crd.validate(prometheus)).toEqual([]);
+  });
+
+  it('has a PodMonitor and a PrometheusRule that validate against their CRDs too', () => {
+    for (const validator of OTHER_CRDS) {
+      const resources = rendered.filter((r) => r.kind === validator.kind);
+      expect(resources, validator.kind).toHaveLength(1);
+      for (const r of resources) expect(validator.validate(r), `${r.kind}/${r.metadata.name}`).toEqual([]);
+    }
   });
 
   it('reads the operator\'s generated config from config-out and the TLS assets where Prometheus sees them, read-only', () => {
@@ -244,6 +253,7 @@ describe.skipIf(!available)('the kube-prometheus-stack values', () => {
     ]);
     expect(byKind(extra, 'PodMonitor')['spec']).toEqual(byKind(component, 'PodMonitor')['spec']);
     expect(byKind(extra, 'PodMonitor').metadata.labels).toEqual({ release: '{{ .Release.Name }}' });
+    expect(OTHER_CRDS[0]!.validate(byKind(extra, 'PodMonitor'))).toEqual([]);
   });
 
   it('come with a kustomization that labels the PrometheusRule and the dashboard for the chart\'s selectors', () => {
