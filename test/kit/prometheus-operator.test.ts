@@ -260,5 +260,6 @@ describe.skipIf(!available)('the kube-prometheus-stack values', () => {
     const rendered = buildKustomization('deploy/kube-prometheus-stack');
     expect(rendered.map((r) => `${r.kind}/${r.metadata.name}`).sort()).toEqual(['ConfigMap/scrape-auth-dashboard', 'PrometheusRule/scrape-auth-exporter']);
     for (const r of rendered) expect(r.metadata.labels?.['release']).toBe('kube-prometheus-stack');
+    expect(OTHER_CRDS[1]!.validate(rendered.find((r) => r.kind === 'PrometheusRule'))).toEqual([]);
   });
 });
