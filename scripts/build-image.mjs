@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 const ENGINES = ['docker', 'podman'];
-/** `docker info` against a daemon that does not answer must not hang the build. */
-const INFO_TIMEOUT_MS = 20_000;
+/** `docker info` against a daemon that does not answer must not hang the build (the environment may shorten it). */
+const INFO_TIMEOUT_MS = Number(process.env.CONTAINER_ENGINE_INFO_TIMEOUT_MS) || 20_000;
 
 function usage(code) {
   (code === 0 ? process.stdout : process.stderr).write(
@@ -47,6 +47,7 @@ function findEngine(wanted) {
     const info = spawnSync(engine, ['info'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: INFO_TIMEOUT_MS });
     if (info.error?.code === 'ENOENT') reasons.push(`${engine}: not installed`);
     else if (info.status === 0) return { engine, reasons };
+    else if (info.error?.code === 'ETIMEDOUT') reasons.push(`${engine}: installed, but \`${engine} info\` did not answer within ${INFO_TIMEOUT_MS} ms`);
     else reasons.push(`${engine}: installed, but its engine does not answer (${(info.stderr || String(info.error?.message ?? '')).trim().split('\n').pop()})`);
   }
   return { engine: undefined, reasons };

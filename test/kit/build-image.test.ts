@@ -19,15 +19,16 @@ describe('npm run image (scripts/build-image.mjs)', () => {
   });
   afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
-  /** A stand-in engine on PATH: logs "NAME ARGS", answers `info` with `infoStatus`, everything else with 0. */
-  function engine(name: string, infoStatus: number): void {
+  /** A stand-in engine on PATH: logs "NAME ARGS", answers `info` with `infoStatus` (or never), everything else with 0. */
+  function engine(name: string, infoStatus: number | 'hang'): void {
     const file = path.join(bin, name);
-    writeFileSync(file, `#!/bin/sh\necho "${name} $*" >> "${log}"\nif [ "$1" = info ]; then echo "no daemon here" >&2; exit ${infoStatus}; fi\nexit 0\n`);
+    const info = infoStatus === 'hang' ? 'exec sleep 30' : `echo "no daemon here" >&2; exit ${infoStatus}`;
+    writeFileSync(file, `#!/bin/sh\necho "${name} $*" >> "${log}"\nif [ "$1" = info ]; then ${info}; fi\nexit 0\n`);
     chmodSync(file, 0o755);
   }
-  // Only the stand-ins and node itself: the machine's own docker CLI must not be found.
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, ['scripts/build-image.mjs', ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: bin, HOME: bin }, timeout: 30_000 });
+  // Only the stand-ins and /bin (sh, sleep): the machine's own docker CLI must not be found.
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['scripts/build-image.mjs', ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: `${bin}:/bin`, HOME: bin, ...env }, timeout: 30_000 });
   const calls = () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
 
   it('says clearly that no engine is there, with the command to run elsewhere, and fails', () => {
@@ -66,5 +67,16 @@ describe('npm run image (scripts/build-image.mjs)', () => {
     const result = run(['--engine=docker']);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('docker: installed, but its engine does not answer (no daemon here)');
+  });
+
+  it('gives up on an engine whose `info` hangs, after its time limit, and tries the next', () => {
+    engine('docker', 'hang');
+    engine('podman', 0);
+    const result = run([], { CONTAINER_ENGINE_INFO_TIMEOUT_MS: '300' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(calls()).toEqual(['docker info', 'podman info', `podman build --build-arg VERSION=${version} -t scrape-auth-exporter:${version} .`]);
+    const only = run(['--engine', 'docker'], { CONTAINER_ENGINE_INFO_TIMEOUT_MS: '300' });
+    expect(only.status).toBe(1);
+    expect(only.stderr).toContain('docker: installed, but `docker info` did not answer within 300 ms');
   });
 });
