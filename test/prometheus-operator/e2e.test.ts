@@ -75,7 +75,7 @@ describe('the sidecar on the mounts prometheus-operator gives a Prometheus pod',
       'tls.key': await readFile(pki.clientKey),
     });
     // The ConfigMap the kustomize patch mounts at /etc/scrape-auth, as shipped, with the paths under the root and
-    // a short interval so the test need not wait 30 s.
+    // a short probe interval for the imported jobs (theirs, scrape_interval 30s, would make the test wait).
     await mkdir(path.join(root, 'etc/scrape-auth'), { recursive: true });
     await writeFile(
       path.join(root, 'etc/scrape-auth/scrape-auth.yml'),
@@ -83,6 +83,7 @@ describe('the sidecar on the mounts prometheus-operator gives a Prometheus pod',
 prometheus:
   config_file: ${configFile}
   url: http://127.0.0.1:${prometheusPort}
+  probe: { interval: 2s, timeout: 1s }
 kubernetes: { enabled: false }
 `,
     );
