@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { closest } from 'fastest-levenshtein';
 import { parseDuration } from './duration.js';
+import { NOT_SHOWN, quoteValue, unknownFieldText } from './quote.js';
 import { Secret } from './secret.js';
 
 /** A mapping that rejects unknown keys, naming the closest known one. */
@@ -20,7 +21,8 @@ export function unknownKeyMessage(key: string, known: string[]): string {
   const prefixed = known.find((k) => k.startsWith(key));
   const suggestion = prefixed ?? (known.length > 0 ? closest(key, known) : undefined);
   const near = suggestion !== undefined && similar(key, suggestion);
-  return near ? `unknown field "${key}", did you mean "${suggestion}"?` : `unknown field "${key}"`;
+  // Quoted through quote.ts: a key can be a secret typed without its space ("password:SECRET").
+  return unknownFieldText(key, near ? suggestion : undefined, known);
 }
 
 function similar(a: string, b: string): boolean {
@@ -51,7 +53,8 @@ function levenshtein(a: string, b: string): number {
 export const duration = z.string({ error: 'expected a duration such as 30s, 5m or 1h' }).transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `not a valid duration string: "${text}" (use Prometheus units: ms, s, m, h, d, w, y)` });
+    const shown = quoteValue(text, [], /^-?[0-9][0-9A-Za-z .]*$/);
+    ctx.addIssue({ code: 'custom', message: `not a valid duration string${shown === NOT_SHOWN ? '' : `: ${shown}`} (use Prometheus units: ms, s, m, h, d, w, y)` });
     return z.NEVER;
   }
   return ms;
@@ -124,6 +127,8 @@ export const probeBlockSchema = strict({
   interval: positiveDuration.optional(),
   timeout: positiveDuration.optional(),
   check_unauthenticated: z.boolean().default(false),
+  // /probe may send this job's credentials to any target a caller names (blackbox-style); off: only its own targets.
+  allow_any_target: z.boolean().optional(),
 });
 
 const staticConfigSchema = strict({
