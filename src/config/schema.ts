@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { closest } from 'fastest-levenshtein';
 import { parseDuration } from './duration.js';
+import { oauth2Problem, oauth2Shape } from './oauth2.js';
 import { NOT_SHOWN, quoteValue, unknownFieldText } from './quote.js';
 import { Secret } from './secret.js';
 
@@ -101,15 +102,8 @@ const headerSchema = strict({
   files: z.array(filePath).optional(),
 });
 
-/** The fields of Prometheus's common HTTPClientConfig that decide how a request authenticates. */
-export const httpClientShape = {
-  basic_auth: basicAuthSchema.optional(),
-  authorization: authorizationSchema.optional(),
-  bearer_token: secret.optional(),
-  bearer_token_file: filePath.optional(),
-  // Accepted so Prometheus configs load; a job using it is reported as not probed.
-  oauth2: z.record(z.string(), z.unknown()).optional(),
-  tls_config: tlsConfigSchema.optional(),
+/** prometheus/common's ProxyConfig: a job's and its oauth2 block's. */
+const proxyShape = {
   proxy_url: z
     .string()
     .refine((u) => URL.canParse(u), { message: 'not a valid URL' })
@@ -118,6 +112,19 @@ export const httpClientShape = {
   no_proxy: z.string().optional(),
   proxy_from_environment: z.boolean().optional(),
   proxy_connect_header: z.record(z.string(), z.array(secret)).optional(),
+};
+
+const oauth2Schema = strict(oauth2Shape({ secret, filePath, own: { tls_config: tlsConfigSchema.optional(), ...proxyShape } }));
+
+/** The fields of Prometheus's common HTTPClientConfig that decide how a request authenticates. */
+export const httpClientShape = {
+  basic_auth: basicAuthSchema.optional(),
+  authorization: authorizationSchema.optional(),
+  bearer_token: secret.optional(),
+  bearer_token_file: filePath.optional(),
+  oauth2: oauth2Schema.optional(),
+  tls_config: tlsConfigSchema.optional(),
+  ...proxyShape,
   follow_redirects: z.boolean().default(true),
   enable_http2: z.boolean().optional(),
   http_headers: z.record(z.string(), headerSchema).optional(),
@@ -227,6 +234,13 @@ export function validateHttpClient(http: Partial<HttpClientConfig>, ctx: IssueSi
     if (auth.type.toLowerCase() === 'basic') {
       fail(['authorization', 'type'], 'authorization type cannot be set to "basic", use "basic_auth" instead');
     }
+  }
+  if (http.oauth2) {
+    const problem = oauth2Problem(http.oauth2);
+    if (problem) fail(['oauth2', ...problem.path], problem.message);
+    // The block's own tls_config and proxy settings follow the job's rules (prometheus/common embeds the same types).
+    const { tls_config, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header } = http.oauth2;
+    validateHttpClient({ tls_config, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header }, ctx, [...at, 'oauth2']);
   }
   const tls = http.tls_config;
   if (tls) {

@@ -53,7 +53,6 @@ export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOp
     if (moduleName === '') return void res.status(400).type('text/plain').send('Module parameter is missing: use module=<job_name>\n');
     const job = prober.job(moduleName);
     if (!job) return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
-    if (job.oauth2 !== undefined) return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses oauth2, which this exporter does not probe\n`);
     const parsed = parseTargetParam(job, param('target'));
     if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
     // Before anything is sent: a job's credentials go only to its own targets unless the operator opted in.

@@ -19,7 +19,7 @@ export const PROMETHEUS_DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
  * Authentication Prometheus can do and a probe cannot reproduce yet: a job using one is skipped and reported,
  * never probed without it (that would report a 401 Prometheus does not get).
  */
-export const UNPROBED_AUTH = ['oauth2', 'sigv4', 'azuread', 'google_iam'] as const satisfies readonly SkipReason[];
+export const UNPROBED_AUTH = ['sigv4', 'azuread', 'google_iam'] as const satisfies readonly SkipReason[];
 
 /** The scrape_config fields that shape a probe; every other field (relabelling, limits, other SD) is ignored. */
 const MODELLED_FIELDS = new Set<string>([
@@ -30,7 +30,7 @@ const MODELLED_FIELDS = new Set<string>([
   'scrape_timeout',
   'static_configs',
   'file_sd_configs',
-  ...Object.keys(httpClientShape).filter((key) => key !== 'oauth2'),
+  ...Object.keys(httpClientShape),
 ]);
 
 export interface SkippedJob {
