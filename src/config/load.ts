@@ -3,7 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { prepareFields } from './fields.js';
 import { configSchema, isIgnoredScrapeField, type Config, type HttpClientConfig, type ScrapeConfig } from './schema.js';
+import { goYamlValue, keyText, YamlLimitError, type GoYamlValue } from './yaml.js';
 
 /** Config files larger than this are refused before they are read. */
 export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
@@ -87,7 +89,8 @@ export class YamlSource {
     readonly text: string,
     readonly file: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+    // YAML 1.1 with merge keys: what Prometheus's Go reader (yaml.v2) understands; see yaml.ts for the rest.
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, version: '1.1', merge: true });
     const first = this.doc.errors[0];
     if (first) {
       const pos = this.lines.linePos(first.pos[0]);
@@ -96,8 +99,19 @@ export class YamlSource {
     }
   }
 
+  /** The document as Go's yaml.v2 sees it, with the written text of non-string scalars (yaml.ts). */
+  goValue(): GoYamlValue {
+    try {
+      return goYamlValue(this.doc);
+    } catch (err) {
+      if (!(err instanceof YamlLimitError)) throw err;
+      const pos = err.node?.range ? this.lines.linePos(err.node.range[0]) : { line: 1, col: 1 };
+      throw new ConfigError(this.file, `YAML error: ${err.message}`, pos.line, pos.col);
+    }
+  }
+
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    return this.goValue().value;
   }
 
   /** A ConfigError located at a key path (at the key itself when `atKey`, else at its value). */
@@ -114,7 +128,7 @@ export class YamlSource {
       const segment = keyPath[i]!;
       const last = i === keyPath.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && keyText(p.key) === String(segment));
         if (!pair) return found;
         if (last && atKey) return pair.key as Node;
         node = pair.value;
@@ -143,13 +157,15 @@ export function formatKeyPath(keyPath: PathSegment[]): string {
 
 export function parseConfig(text: string, file: string): LoadedConfig {
   const source = new YamlSource(text, file);
-  const raw = source.toJS();
+  const { value: raw, texts } = source.goValue();
   if (raw === null || raw === undefined) {
     throw new ConfigError(file, 'config file is empty: expected a mapping with scrape_configs, credential_files or prometheus', 1, 1);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw source.errorAt([], 'the config must be a mapping of keys (global, scrape_configs, credential_files, prometheus, kubernetes)');
   }
+  // Unknown fields stay: the strict schema refuses them with "did you mean".
+  prepareFields(raw, texts, configSchema);
   const ignoredFields = stripIgnoredScrapeFields(raw as Record<string, unknown>);
   const result = configSchema.safeParse(raw, { error: describeIssue });
   if (!result.success) throw issueToError(source, result.error.issues);
