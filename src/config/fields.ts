@@ -56,13 +56,16 @@ const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && ty
  * Prepares `value` (from goYamlValue) for `schema`, in place:
  * - where the schema wants a string and YAML 1.1 read a number, boolean or date, the text as written goes in
  *   (yaml.v2 decodes `password: 0123` into a Go string as "0123");
- * - every key the schema does not know at its place is passed to `onUnknown`, which keeps or drops it.
+ * - every key the schema does not know at its place is passed to `onUnknown`, which keeps or drops it;
+ * - with `dropAlsoKnown`, keys a schema knows without modelling them (withAlsoKnown) are removed.
  */
 export function prepareFields(
   value: unknown,
   texts: WeakMap<object, Map<string | number, string>>,
   schema: z.ZodType,
   onUnknown: (field: UnknownField) => UnknownFieldAction = () => 'keep',
+  /** Drop the keys a schema accepts without modelling them (they change nothing here), instead of keeping them. */
+  dropAlsoKnown = false,
 ): void {
   const visit = (node: unknown, s: Schema, at: PathSegment[]): void => {
     const { schema: inner, alsoKnown } = unwrap(s);
@@ -84,7 +87,10 @@ export function prepareFields(
           child(node, key, shape[key]!);
           continue;
         }
-        if (alsoKnown.includes(key)) continue;
+        if (alsoKnown.includes(key)) {
+          if (dropAlsoKnown) delete node[key];
+          continue;
+        }
         const known = [...Object.keys(shape), ...alsoKnown];
         if (onUnknown({ at, key, known, nearest: nearestKnownKey(key, known) }) === 'drop') delete node[key];
       }

@@ -50,6 +50,11 @@ export interface ImportedPrometheusConfig {
   skipped: { job: string; reason: SkipReason; detail: string }[];
   /** Jobs of prometheus.yml deliberately left out: not in `prometheus.jobs`, or replaced by a job of our own file. */
   excluded: string[];
+  /** Fields of prometheus.yml this exporter does not know, accepted for a newer Prometheus (job '' for global/top level). */
+  unknownFields: { job: string; field: string; where: string }[];
+  /** Every file the import read (prometheus.yml first) and the scrape_config_files globs, for the watcher. */
+  files: string[];
+  scrapeConfigFiles: string[];
 }
 
 /** Reads a YAML file with the checks every config file deserves: exists, regular, not huge. */

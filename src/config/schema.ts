@@ -9,7 +9,7 @@ const alsoKnownKeys = new WeakMap<object, readonly string[]>();
 /** A mapping that rejects unknown keys, naming the closest known one. */
 export function strict<T extends z.core.$ZodLooseShape>(shape: T, alsoKnown: readonly string[] = [], nullMessage?: string) {
   const known = [...Object.keys(shape), ...alsoKnown];
-  return z.strictObject(shape, {
+  const schema = z.strictObject(shape, {
     error: (issue) => {
       // A list item left empty (`- ` with nothing after it): Prometheus's words for it, where it has them.
       if (issue.code === 'invalid_type' && issue.input === null && nullMessage !== undefined) return nullMessage;
@@ -17,6 +17,7 @@ export function strict<T extends z.core.$ZodLooseShape>(shape: T, alsoKnown: rea
       return unknownKeyMessage(issue.keys[0] ?? '', known);
     },
   });
+  return withAlsoKnown(schema, alsoKnown);
 }
 
 /**
@@ -108,13 +109,6 @@ const tlsVersion = z.string().refine((v): v is (typeof TLS_VERSIONS)[number] => 
   error: (issue) => `unknown TLS version: ${String(issue.input)}`,
 }) as unknown as z.ZodType<(typeof TLS_VERSIONS)[number], string>;
 
-/** Fields of a newer prometheus/common that reference a secret manager: known, so not a typo, but not modelled. */
-const SECRET_REF_FIELDS = {
-  tls_config: ['ca_ref', 'cert_ref', 'key_ref'],
-  basic_auth: ['username_ref', 'password_ref'],
-  authorization: ['credentials_ref'],
-} as const;
-
 export const tlsConfigSchema = strict({
   ca: z.string().optional(),
   ca_file: filePath.optional(),
@@ -184,13 +178,13 @@ export function canonicalHeaderKey(name: string): string {
 
 /** The fields of Prometheus's common HTTPClientConfig that decide how a request authenticates. */
 export const httpClientShape = {
-  basic_auth: withAlsoKnown(basicAuthSchema, SECRET_REF_FIELDS.basic_auth).optional(),
-  authorization: withAlsoKnown(authorizationSchema, SECRET_REF_FIELDS.authorization).optional(),
+  basic_auth: basicAuthSchema.optional(),
+  authorization: authorizationSchema.optional(),
   bearer_token: secret.optional(),
   bearer_token_file: filePath.optional(),
   // Accepted so Prometheus configs load; a job using it is reported as not probed.
   oauth2: z.record(z.string(), z.unknown()).optional(),
-  tls_config: withAlsoKnown(tlsConfigSchema, SECRET_REF_FIELDS.tls_config).optional(),
+  tls_config: tlsConfigSchema.optional(),
   proxy_url: z
     .string()
     .refine((u) => URL.canParse(u), { message: 'not a valid URL' })
