@@ -109,7 +109,7 @@ export async function importPrometheusConfig(file: string): Promise<PrometheusIm
   // Where each job name was first seen, in Prometheus's words for the duplicate error.
   const firstSeen = new Map<string, string>([...main.names.keys()].map((n) => [n, "main config file"]));
   for (const { pattern, at } of main.scrapeConfigFiles) {
-    const matches = (await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false })).sort();
+    const matches = await matchScrapeConfigFiles(pattern);
     if (files.length - 1 + matches.length > MAX_SCRAPE_CONFIG_FILES) {
       throw main.source.errorAt(at, `scrape_config_files match more than ${MAX_SCRAPE_CONFIG_FILES} files`);
     }
@@ -140,6 +140,43 @@ export async function importPrometheusConfig(file: string): Promise<PrometheusIm
     scrapeConfigFiles: main.scrapeConfigFiles.map((f) => f.pattern),
     files,
   };
+}
+
+/** Go's filepath.Glob: the matching files, sorted. */
+async function matchScrapeConfigFiles(pattern: string): Promise<string[]> {
+  return (await glob(pattern, { absolute: true, onlyFiles: true, expandDirectories: false })).sort();
+}
+
+/**
+ * The digest importPrometheusConfig would compute now, without parsing: the watcher compares it with the
+ * running import's, so a touch reloads nothing and a new file matching a scrape_config_files glob reloads.
+ * Undefined when a file cannot be read (the reload then reports why).
+ */
+export async function importDigest(file: string, scrapeConfigFiles: readonly string[]): Promise<string | undefined> {
+  try {
+    const hash = createHash('sha256').update(await readConfigText(file));
+    let count = 0;
+    for (const pattern of scrapeConfigFiles) {
+      const matches = await matchScrapeConfigFiles(pattern);
+      count += matches.length;
+      if (count > MAX_SCRAPE_CONFIG_FILES) return undefined;
+      hash.update(`\0${pattern}\0${matches.length}`);
+      for (const match of matches) hash.update(`\0${match}\0`).update(await readConfigText(match));
+    }
+    return hash.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The directories to watch for an import: prometheus.yml's, each glob's fixed part, and each file's. */
+export function importWatchDirectories(files: readonly string[], scrapeConfigFiles: readonly string[]): string[] {
+  const dirs = new Set(files.map((f) => path.dirname(f)));
+  for (const pattern of scrapeConfigFiles) {
+    const fixed = pattern.split(/[*?[{]/, 1)[0]!;
+    dirs.add(fixed.endsWith(path.sep) ? fixed.slice(0, -1) || path.sep : path.dirname(fixed));
+  }
+  return [...dirs].sort();
 }
 
 /**
