@@ -8,6 +8,8 @@ import { scrapeUrl } from './targets.js';
 
 export interface OnDemandProber {
   job(name: string): ScrapeConfig | undefined;
+  /** A job of the imported prometheus.yml that is not probed, with the reason (sidecar mode). */
+  skippedJob?(name: string): { reason: string; detail: string } | undefined;
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
 }
 
@@ -41,7 +43,12 @@ export function createProbeRouter(prober: OnDemandProber): Router {
     const moduleName = param('module');
     if (moduleName === '') return void res.status(400).type('text/plain').send('Module parameter is missing: use module=<job_name>\n');
     const job = prober.job(moduleName);
-    if (!job) return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
+    if (!job) {
+      // A job prometheus.yml has but we do not probe: say why, rather than that it does not exist.
+      const skipped = prober.skippedJob?.(moduleName);
+      if (skipped) return void res.status(400).type('text/plain').send(`Module "${moduleName}" is a job of prometheus.yml that is not probed (${skipped.reason}): ${skipped.detail}\n`);
+      return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
+    }
     if (job.oauth2 !== undefined) return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses oauth2, which this exporter does not probe\n`);
     const parsed = parseTargetParam(job, param('target'));
     if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
