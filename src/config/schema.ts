@@ -345,7 +345,15 @@ function httpClientProblem(http: Partial<HttpClientConfig>): { path: (string | n
     if (http.basic_auth) return { path: ['oauth2'], message: 'at most one of basic_auth, oauth2 & authorization must be configured' };
     if (!set(oauth2['client_id'])) return { path: ['oauth2'], message: 'oauth2 client_id must be configured' };
     if (!set(oauth2['token_url'])) return { path: ['oauth2'], message: 'oauth2 token_url must be configured' };
-    if (set(oauth2['client_secret']) && set(oauth2['client_secret_file'])) {
+    if (oauth2['grant_type'] === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      if (set(oauth2['client_certificate_key']) && set(oauth2['client_certificate_key_file'])) {
+        return {
+          path: ['oauth2', 'client_certificate_key_file'],
+          message:
+            'at most one of oauth2 client_certificate_key, client_certificate_key_file & client_certificate_key_ref must be configured using grant-type=urn:ietf:params:oauth:grant-type:jwt-bearer',
+        };
+      }
+    } else if (set(oauth2['client_secret']) && set(oauth2['client_secret_file'])) {
       return {
         path: ['oauth2', 'client_secret_file'],
         message: 'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured using grant-type=client_credentials',
