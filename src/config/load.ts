@@ -95,7 +95,14 @@ export class YamlSource {
     readonly file: string,
   ) {
     // YAML 1.1 with merge keys: what Prometheus's Go reader (yaml.v2) understands; see yaml.ts for the rest.
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, version: '1.1', merge: true });
+    // Keys are compared as written (`y:` and `yes:` are two keys to yaml.v2, both `true` to YAML 1.1).
+    this.doc = parseDocument(text, {
+      lineCounter: this.lines,
+      uniqueKeys: (a, b) => keyText(a) === keyText(b),
+      prettyErrors: false,
+      version: '1.1',
+      merge: true,
+    });
     const first = this.doc.errors[0];
     if (first) {
       const pos = this.lines.linePos(first.pos[0]);
