@@ -48,6 +48,14 @@ export function nearestKnownKey(key: string, known: readonly string[]): { key: s
   return best && { key: best.key, edits: best.edits };
 }
 
+/**
+ * Whether an unknown key may be shown in a log line or a metric label: a key that does not look like a field
+ * name (a token pasted one line too high, say) could be a secret. (Error texts are quoted by the error formatter.)
+ */
+export function looksLikeFieldName(key: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(key);
+}
+
 export function unknownKeyMessage(key: string, known: readonly string[]): string {
   const nearest = nearestKnownKey(key, known);
   // Within two edits: the nearest. Further: a known key that starts with what was typed ("config" →

@@ -15,7 +15,7 @@ import {
   type PathSegment,
   type SkipReason,
 } from '../config/load.js';
-import { duration, scrapeConfigSchema, strict, TYPO_MAX_EDITS, type ScrapeConfig } from '../config/schema.js';
+import { duration, looksLikeFieldName, scrapeConfigSchema, strict, TYPO_MAX_EDITS, type ScrapeConfig } from '../config/schema.js';
 
 /** Prometheus's own defaults for `global.scrape_interval` and `global.scrape_timeout`. */
 export const PROMETHEUS_DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
@@ -337,9 +337,10 @@ function forwardCompatible(source: YamlSource, at: PathSegment[], job: string, o
     if (field.nearest !== undefined && field.nearest.edits <= TYPO_MAX_EDITS) return 'keep';
     const keyPath = [...at, ...field.at, field.key];
     const located = source.errorAt(keyPath, '', true);
+    const key = looksLikeFieldName(field.key) ? field.key : '<not a field name>';
     out.push({
       job,
-      field: job === '' ? formatKeyPath([...field.at, field.key]) : [...field.at, field.key].join('.'),
+      field: job === '' ? formatKeyPath([...field.at, key]) : [...field.at, key].join('.'),
       where: `${located.file}:${located.line ?? 1}:${located.column ?? 1}`,
     });
     return 'drop';

@@ -199,6 +199,14 @@ describe('prometheus.yml of a newer Prometheus', () => {
     expect(JSON.stringify(imported)).not.toContain('vault-canary');
   });
 
+  it('never puts an unknown key that does not look like a field name (a pasted token) into a metric label or a log', () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.canary.sig';
+    const text = asJob(`basic_auth:\n  username: u\n  ${token}: x`);
+    const imported = parsePrometheusConfig(text, PROM);
+    expect(JSON.stringify(imported)).not.toContain('canary');
+    expect(imported.unknownFields[0]?.field).toBe('basic_auth.<not a field name>');
+  });
+
   it('refuses the typo `basic_auht:` instead of probing without credentials', () => {
     const text = asJob('basic_auht:\n  username: prometheus\n  password_file: /etc/prometheus/pw');
     expect(refusal(() => parsePrometheusConfig(text, PROM))).toBe(
