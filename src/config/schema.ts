@@ -236,10 +236,7 @@ export const IGNORED_SCRAPE_FIELDS = new Set([
   'label_name_length_limit',
   'label_value_length_limit',
   'target_limit',
-  'body_size_limit',
   'keep_dropped_targets',
-  'scrape_protocols',
-  'fallback_scrape_protocol',
   'enable_compression',
   'scrape_classic_histograms',
   'always_scrape_classic_histograms',
@@ -278,6 +275,10 @@ const scrapeConfigBase = strict(
     scrape_timeout: scrapeDuration.optional(),
     static_configs: z.array(staticConfigSchema).default([]),
     file_sd_configs: z.array(fileSdConfigSchema).default([]),
+    // Not applied to a probe, but checked: Prometheus refuses a bad value.
+    body_size_limit: z.string().optional(),
+    scrape_protocols: z.array(z.string()).optional(),
+    fallback_scrape_protocol: z.string().optional(),
     // Not applied (a probe targets the address as written), but they decide whether a URL may stand in a target.
     relabel_configs: z.array(z.unknown()).optional(),
     metric_relabel_configs: z.array(z.unknown()).optional(),
@@ -383,6 +384,12 @@ function httpClientProblem(http: Partial<HttpClientConfig>): { path: (string | n
   return undefined;
 }
 
+/** Prometheus's ScrapeProtocolsHeaders keys. */
+const SCRAPE_PROTOCOLS = ['OpenMetricsText0.0.1', 'OpenMetricsText1.0.0', 'PrometheusProto', 'PrometheusText0.0.4', 'PrometheusText1.0.0'];
+const UNKNOWN_PROTOCOL = `unknown scrape protocol, supported: [${SCRAPE_PROTOCOLS.join(' ')}]`;
+/** alecthomas/units ParseBase2Bytes, as body_size_limit is read: a number with a unit, repeated ("1GiB512MiB"), or 0. */
+const BASE2_BYTES = /^(?:0|(?:\d+(?:\.\d+)?(?:[KMGTPE]i?B|B))+)$/;
+
 /** A target with a scheme or path: Prometheus refuses it unless relabelling rewrites the address. */
 function targetProblem(target: string): string {
   // A URL with userinfo holds a password: say what is wrong without quoting it.
@@ -406,6 +413,25 @@ function validateScrapeConfig(job: z.output<typeof scrapeConfigBase>, ctx: Issue
   job.metric_relabel_configs?.forEach((rule, i) => {
     if (rule === null) ctx.addIssue({ code: 'custom', path: ['metric_relabel_configs', i], message: 'empty or null metric relabeling rule in scrape config' });
   });
+  const named = `for scrape config with job name ${JSON.stringify(job.job_name)}`;
+  if (job.body_size_limit !== undefined && !BASE2_BYTES.test(job.body_size_limit)) {
+    ctx.addIssue({ code: 'custom', path: ['body_size_limit'], message: 'units: not a size with a unit such as 100KiB or 10MB' });
+  }
+  if (job.scrape_protocols !== undefined) {
+    const seen = new Set<string>();
+    const problem =
+      job.scrape_protocols.length === 0
+        ? `scrape_protocols cannot be empty ${named}`
+        : job.scrape_protocols.map((p) => {
+            if (seen.has(p.toLowerCase())) return `duplicated protocol in scrape_protocols ${named}`;
+            seen.add(p.toLowerCase());
+            return SCRAPE_PROTOCOLS.includes(p) ? undefined : `scrape_protocols: ${UNKNOWN_PROTOCOL} ${named}`;
+          }).find((m) => m !== undefined);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['scrape_protocols'], message: problem });
+  }
+  if (job.fallback_scrape_protocol !== undefined && !SCRAPE_PROTOCOLS.includes(job.fallback_scrape_protocol)) {
+    ctx.addIssue({ code: 'custom', path: ['fallback_scrape_protocol'], message: `invalid fallback_scrape_protocol ${named}: ${UNKNOWN_PROTOCOL}` });
+  }
   if (job.scrape_interval !== undefined && job.scrape_timeout !== undefined && job.scrape_timeout > job.scrape_interval) {
     ctx.addIssue({
       code: 'custom',

@@ -54,15 +54,6 @@ const DIFFERENCES: Record<string, { imported?: Verdict; own?: Verdict | 'n/a'; w
     own: 'n/a',
     why: "SPEC's forward-compatibility rule: an unknown field far from every known one is a newer Prometheus's, accepted with a warning",
   },
-  'prometheus/scrape_body_size_limit.bad.yml': {
-    imported: 'accept',
-    own: 'accept',
-    why: 'fields that change nothing about a probe (limits, protocols) are accepted and ignored, their values not checked',
-  },
-  'prometheus/scrape_config_files_fallback_scrape_protocol1.bad.yml': { imported: 'accept', own: 'accept', why: 'as scrape_body_size_limit' },
-  'prometheus/scrape_config_files_fallback_scrape_protocol2.bad.yml': { imported: 'accept', own: 'accept', why: 'as scrape_body_size_limit' },
-  'prometheus/scrape_config_files_scrape_protocols.bad.yml': { imported: 'accept', own: 'accept', why: 'as scrape_body_size_limit' },
-  'prometheus/scrape_config_files_scrape_protocols2.bad.yml': { imported: 'accept', own: 'accept', why: 'as scrape_body_size_limit' },
   'prometheus/scrape_config_files_global.bad.yml': {
     own: 'n/a',
     why: 'our own config has no scrape_config_files: the case is about the imported file only',
