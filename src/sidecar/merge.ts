@@ -86,6 +86,7 @@ export function describeImport(loaded: LoadedConfig): string[] {
   if (!imported) return [];
   return [
     `  ${imported.file}: ${imported.jobs.length} job(s) imported, ${imported.skipped.length} skipped, ${imported.excluded.length} left out (prometheus.jobs or a job of ours with the same name)`,
+    ...imported.files.slice(1).map((f) => `  scrape_config_files: ${f}`),
     ...imported.skipped.map((s) => `  SKIPPED: job "${s.job}" (${s.reason}): ${s.detail}`),
     ...imported.unknownFields.map((u) => `  WARNING: ${u.where}: unknown field "${u.field}"${u.job ? ` in job "${u.job}"` : ''} accepted for a newer Prometheus`),
   ];
