@@ -46,7 +46,7 @@ export function createProbeRouter(prober: OnDemandProber): Router {
     if (!job) {
       // A job prometheus.yml has but we do not probe: say why, rather than that it does not exist.
       const skipped = prober.skippedJob?.(moduleName);
-      if (skipped) return void res.status(400).type('text/plain').send(`Module "${moduleName}" is a job of prometheus.yml that is not probed (${skipped.reason}): ${skipped.detail}\n`);
+      if (skipped) return void res.status(400).type('text/plain').send(`Module "${moduleName}" is skipped, not probed (${skipped.reason}): ${skipped.detail}\n`);
       return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
     }
     if (job.oauth2 !== undefined) return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses oauth2, which this exporter does not probe\n`);

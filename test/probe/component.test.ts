@@ -298,7 +298,7 @@ scrape_configs:
     const s = await serve(h);
     expect(await s.get('/probe?target=x:1&module=aws')).toMatchObject({
       status: 400,
-      body: 'Module "aws" is a job of prometheus.yml that is not probed (sigv4): sigv4 authentication is not probed\n',
+      body: 'Module "aws" is skipped, not probed (sigv4): sigv4 authentication is not probed\n',
     });
     expect((await s.get('/probe?target=x:1&module=nope')).body).toBe('Unknown module "nope": module is a job_name from the config\n');
   });
