@@ -12,6 +12,8 @@ export interface CliOptions {
   logFormat: LogFormat;
   configCheck: boolean;
   demo: boolean;
+  /** --probe.allow-any-target: /probe may send a job's credentials to any target (off: only the job's own). */
+  probeAllowAnyTarget: boolean;
 }
 
 export interface ListenAddress {
@@ -54,6 +56,12 @@ function buildCommand(): Command {
     .addOption(new Option('--log.level <level>', 'only log messages with the given severity or above').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log.format <format>', 'output format of log messages').choices(LOG_FORMATS).default('logfmt'))
     .addOption(new Option('--config.check', 'validate the config and every file it names, print a summary and exit'))
+    .addOption(
+      new Option(
+        '--probe.allow-any-target',
+        "let /probe send any job's credentials to any target a caller names (blackbox-style); off, a module probes only its job's own targets",
+      ),
+    )
     .addOption(new Option('--demo', 'run a built-in demo: a local secured target, rotating token files and healthy, 401 and 403 jobs'))
     .version(VERSION, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')
@@ -104,6 +112,7 @@ export function parseCli(argv: string[]): CliOutcome {
       logFormat: opts['log.format'] as LogFormat,
       configCheck: opts['config.check'] === true,
       demo: opts['demo'] === true,
+      probeAllowAnyTarget: opts['probe.allowAnyTarget'] === true,
     },
   };
 }

@@ -22,6 +22,8 @@ export interface ComponentContext {
   probes?: Omit<ProbeComponentOptions, 'registry' | 'logger'>;
   /** The process environment (main passes process.env): tells whether we run in a Kubernetes cluster. */
   env?: Environment;
+  /** --probe.allow-any-target. */
+  probeAllowAnyTarget?: boolean;
 }
 
 export interface Wiring {
@@ -57,7 +59,7 @@ export function createComponents(ctx: ComponentContext): Wiring {
   ];
   return {
     components,
-    routers: [createProbeRouter(probes)],
+    routers: [createProbeRouter(probes, { allowAnyTarget: ctx.probeAllowAnyTarget === true })],
     status: { targets: () => probes.targets(), credentials: () => credentials.status() },
     probes,
     credentials,

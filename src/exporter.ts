@@ -46,7 +46,13 @@ async function main(argv: string[]): Promise<number> {
   const metrics = registerSelfMetrics(registry);
   // The runtime does not exist yet when the components are built; a reload request can only come later.
   let runtime: Runtime | undefined;
-  const wiring = createComponents({ registry, logger, env: process.env, requestReload: () => void runtime?.reload() });
+  const wiring = createComponents({
+    registry,
+    logger,
+    env: process.env,
+    requestReload: () => void runtime?.reload(),
+    probeAllowAnyTarget: options.probeAllowAnyTarget,
+  });
   // Imported only with --demo: its PKI library (node-forge) and target cost megabytes of RSS nobody else needs.
   const demo: Demo | undefined = options.demo ? await (await import('./demo/demo.js')).startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;

@@ -15,6 +15,7 @@ describe('command-line flags', () => {
         logFormat: 'logfmt',
         configCheck: false,
         demo: false,
+        probeAllowAnyTarget: false,
       },
     });
   });
@@ -24,6 +25,11 @@ describe('command-line flags', () => {
     const b = parseCli(['--config.file', 'a.yml', '--web.listen-address', '127.0.0.1:9000', '--log.level', 'debug', '--log.format', 'json', '--web.telemetry-path', '/m']);
     expect(a).toEqual(b);
     expect(a.kind === 'run' && a.options).toMatchObject({ configFile: 'a.yml', listenAddress: { host: '127.0.0.1', port: 9000 }, logLevel: 'debug', logFormat: 'json', telemetryPath: '/m' });
+  });
+
+  it('takes --probe.allow-any-target as an opt-in switch', () => {
+    const outcome = parseCli(['--probe.allow-any-target']);
+    expect(outcome.kind === 'run' && outcome.options.probeAllowAnyTarget).toBe(true);
   });
 
   it.each([
@@ -53,7 +59,7 @@ describe('command-line flags', () => {
     expect(outcome.kind).toBe('exit');
     if (outcome.kind !== 'exit') return;
     expect(outcome.code).toBe(0);
-    for (const flag of ['--config.file', '--web.listen-address', '--web.telemetry-path', '--web.config.file', '--log.level', '--log.format', '--config.check', '--demo', '--version', '--help']) {
+    for (const flag of ['--config.file', '--web.listen-address', '--web.telemetry-path', '--web.config.file', '--log.level', '--log.format', '--config.check', '--probe.allow-any-target', '--demo', '--version', '--help']) {
       expect(outcome.stdout).toContain(flag);
     }
     expect(outcome.stdout).toContain('(default: "scrape-auth.yml")');

@@ -10,7 +10,8 @@ function tlsConfig(certs) {
 
 /** Our two jobs: `bearer` over HTTP with a token file, `mtls` over HTTPS with a client certificate. */
 function jobs({ tokenFile, certs, bearerTargets = [], mtlsTargets = [], interval }) {
-  const probe = interval ? { probe: { interval, timeout: interval } } : {};
+  // The /probe scenarios name targets blackbox-style (not the jobs' own): opt in, as a blackbox user would.
+  const probe = { probe: { allow_any_target: true, ...(interval ? { interval, timeout: interval } : {}) } };
   return [
     {
       job_name: 'bearer',

@@ -57,6 +57,8 @@ const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && ty
  * - where the schema wants a string and YAML 1.1 read a number, boolean or date, the text as written goes in
  *   (yaml.v2 decodes `password: 0123` into a Go string as "0123");
  * - every key the schema does not know at its place is passed to `onUnknown`, which keeps or drops it;
+ * - a known field (or a map entry) whose value is null or an empty string is removed: unset, as in Go
+ *   (`tls_config:` left empty is no TLS config; `password: ""` beside `password_file` is not "both");
  * - with `dropAlsoKnown`, keys a schema knows without modelling them (withAlsoKnown) are removed.
  */
 export function prepareFields(
@@ -84,7 +86,10 @@ export function prepareFields(
       const shape = def.shape;
       for (const key of Object.keys(node)) {
         if (Object.hasOwn(shape, key)) {
-          child(node, key, shape[key]!);
+          // A known field with no value (`tls_config:`) or an empty string is unset, as Go leaves it;
+          // an unknown key stays an unknown key whatever its value (yaml.v2's strict mode refuses it).
+          if (node[key] === null || node[key] === '') delete node[key];
+          else child(node, key, shape[key]!);
           continue;
         }
         if (alsoKnown.includes(key)) {
@@ -95,7 +100,10 @@ export function prepareFields(
         if (onUnknown({ at, key, known, nearest: nearestKnownKey(key, known) }) === 'drop') delete node[key];
       }
     } else if (def.type === 'record' && def.valueType && isMapping(node)) {
-      for (const key of Object.keys(node)) child(node, key, def.valueType);
+      for (const key of Object.keys(node)) {
+        if (node[key] === null || node[key] === '') delete node[key];
+        else child(node, key, def.valueType);
+      }
     } else if (def.type === 'array' && def.element && Array.isArray(node)) {
       node.forEach((_, i) => child(node, i, def.element!));
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { prepareFields } from './fields.js';
+import { keyPathSegment, NOT_SHOWN, quoteValue, redactQuoted } from './quote.js';
 import { configSchema, isIgnoredScrapeField, type Config, type HttpClientConfig, type ScrapeConfig } from './schema.js';
 import { goYamlValue, keyText, YamlLimitError, type GoYamlValue } from './yaml.js';
 
@@ -157,13 +158,10 @@ export class YamlSource {
   }
 }
 
+/** A key path as errors print it; a key that could be a secret (a value typed into its key) is not shown. */
 export function formatKeyPath(keyPath: PathSegment[]): string {
   let out = '';
-  for (const segment of keyPath) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
+  for (const segment of keyPath) out += keyPathSegment(segment, out === '');
   return out;
 }
 
@@ -189,11 +187,16 @@ export function parseConfig(text: string, file: string): LoadedConfig {
 export function issueToError(source: YamlSource, issues: z.core.$ZodIssue[]): ConfigError {
   const issue = issues[0]!;
   const keyPath = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+  // Whatever a message quotes passes quote.ts's net: no text of the user's that could be a secret is repeated.
+  const message = redactQuoted(issue.message);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    return source.errorAt([...keyPath, key], issue.message, true);
+    const error = source.errorAt([...keyPath, key], message, true);
+    // The message decided whether the key may be quoted (quote.ts); the key path follows it.
+    if (message.includes(JSON.stringify(key))) return error;
+    return new ConfigError(error.file, error.detail, error.line, error.column, `${formatKeyPath(keyPath)}[${NOT_SHOWN}]`);
   }
-  return source.errorAt(keyPath, issue.message);
+  return source.errorAt(keyPath, message);
 }
 
 /** Plain-language messages for the issue kinds zod describes in its own terms (also used for the web config). */
@@ -207,7 +210,8 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     return issue.issues[0]?.message ?? 'invalid key';
   }
   if (issue.code === 'invalid_value' && 'values' in issue) {
-    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(issue.input)}`;
+    const got = quoteValue(issue.input, issue.values.map(String));
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got === NOT_SHOWN ? 'another value (not shown)' : got}`;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // The config schema: the single source of the config's types, defaults and cross-field rules.
 import { z } from 'zod';
 import { parseDurationDetailed } from './duration.js';
+import { NOT_SHOWN, quoteValue, unknownFieldText } from './quote.js';
 import { Secret } from './secret.js';
 
 /** Extra keys a strict mapping knows without modelling them (Prometheus fields it accepts and ignores). */
@@ -48,14 +49,6 @@ export function nearestKnownKey(key: string, known: readonly string[]): { key: s
   return best && { key: best.key, edits: best.edits };
 }
 
-/**
- * Whether an unknown key may be shown in a log line or a metric label: a key that does not look like a field
- * name (a token pasted one line too high, say) could be a secret. (Error texts are quoted by the error formatter.)
- */
-export function looksLikeFieldName(key: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(key);
-}
-
 export function unknownKeyMessage(key: string, known: readonly string[]): string {
   const nearest = nearestKnownKey(key, known);
   // Within two edits: the nearest. Further: a known key that starts with what was typed ("config" →
@@ -64,7 +57,8 @@ export function unknownKeyMessage(key: string, known: readonly string[]): string
     nearest && nearest.edits <= TYPO_MAX_EDITS
       ? nearest.key
       : (known.find((k) => key.length >= 3 && k.startsWith(key)) ?? (nearest && similar(key, nearest.key) ? nearest.key : undefined));
-  return suggestion !== undefined ? `unknown field "${key}", did you mean "${suggestion}"?` : `unknown field "${key}"`;
+  // Quoted through quote.ts: a key can be a secret typed without its space ("password:SECRET").
+  return unknownFieldText(key, suggestion, known);
 }
 
 function similar(a: string, b: string): boolean {
@@ -95,7 +89,10 @@ export function levenshtein(a: string, b: string): number {
 export const duration = z.string({ error: 'expected a duration such as 30s, 5m or 1h' }).transform((text, ctx) => {
   const parsed = parseDurationDetailed(text);
   if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: parsed.error });
+    // model.ParseDuration's words; the text typed is quoted only when it looks like a mistyped duration (quote.ts).
+    const shown = quoteValue(text, [], /^-?[0-9][0-9A-Za-z .]*$/);
+    const said = shown === NOT_SHOWN ? parsed.error.replace(`: ${JSON.stringify(text)}`, '') : parsed.error;
+    ctx.addIssue({ code: 'custom', message: `${said} (use Prometheus units: ms, s, m, h, d, w, y)` });
     return z.NEVER;
   }
   return parsed.ms;
@@ -111,11 +108,8 @@ const filePath = z.string().min(1, { message: 'must not be empty' });
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { message: 'not a valid label name' });
 const labels = z.record(labelName, z.string());
 
-const TLS_VERSIONS = ['TLS10', 'TLS11', 'TLS12', 'TLS13'] as const;
-const tlsVersion = z.string().refine((v): v is (typeof TLS_VERSIONS)[number] => (TLS_VERSIONS as readonly string[]).includes(v), {
-  // A version name is not a secret; Prometheus names it the same way.
-  error: (issue) => `unknown TLS version: ${String(issue.input)}`,
-}) as unknown as z.ZodType<(typeof TLS_VERSIONS)[number], string>;
+// prometheus/common: "unknown TLS version"; the enum's own message quotes the value only when it is a typo (quote.ts).
+const tlsVersion = z.enum(['TLS10', 'TLS11', 'TLS12', 'TLS13']);
 
 export const tlsConfigSchema = strict({
   ca: z.string().optional(),
@@ -210,6 +204,8 @@ export const probeBlockSchema = strict({
   interval: positiveDuration.optional(),
   timeout: positiveDuration.optional(),
   check_unauthenticated: z.boolean().default(false),
+  // /probe may send this job's credentials to any target a caller names (blackbox-style); off: only its own targets.
+  allow_any_target: z.boolean().optional(),
 });
 
 const staticConfigSchema = strict(
@@ -391,9 +387,9 @@ const UNKNOWN_PROTOCOL = `unknown scrape protocol, supported: [${SCRAPE_PROTOCOL
 const BASE2_BYTES = /^(?:0|(?:\d+(?:\.\d+)?(?:[KMGTPE]i?B|B))+)$/;
 
 /** A target with a scheme or path: Prometheus refuses it unless relabelling rewrites the address. */
-function targetProblem(target: string): string {
-  // A URL with userinfo holds a password: say what is wrong without quoting it.
-  return target.includes('@') ? 'a target with a scheme, path or userinfo is not a valid hostname' : `${JSON.stringify(target)} is not a valid hostname`;
+function targetProblem(): string {
+  // Prometheus quotes the target; a URL can hold a password (userinfo), so ours says where, not what.
+  return 'not a valid hostname: a target is host:port (a scheme or path belongs in scheme and metrics_path, or in relabel_configs)';
 }
 
 /** Prometheus's ScrapeConfig.UnmarshalYAML checks that need the whole job, after its HTTP client checks. */
@@ -403,7 +399,7 @@ function validateScrapeConfig(job: z.output<typeof scrapeConfigBase>, ctx: Issue
   if (!relabelled) {
     job.static_configs.forEach((group, g) =>
       group.targets.forEach((target, t) => {
-        if (target.includes('/')) ctx.addIssue({ code: 'custom', path: ['static_configs', g, 'targets', t], message: targetProblem(target) });
+        if (target.includes('/')) ctx.addIssue({ code: 'custom', path: ['static_configs', g, 'targets', t], message: targetProblem() });
       }),
     );
   }

@@ -6,8 +6,7 @@ import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml'
  * - YAML 1.1 scalars: `yes`/`no`/`on`/`off`/`y`/`n` are booleans (the document is parsed with version 1.1);
  * - merge keys (`<<: *base`) are applied in document order, a later key overriding an earlier one, as v2 does;
  * - a mapping key is the text as written (`on:` is the key "on", not `true`);
- * - a key whose value is null (`tls_config:` with nothing after it) is absent: Go leaves the field unset;
- * - an empty string is unset too: prometheus/common only ever asks `len(x) > 0`;
+ * - (a known field whose value is null or an empty string is unset: that needs the schema, see fields.ts);
  * - a plain scalar that YAML 1.1 reads as a number, boolean or date keeps its text (see `texts`), because
  *   v2 decodes a scalar into a Go string field as written: `password: 0123` is the password "0123", not 83.
  */
@@ -45,12 +44,6 @@ export function goYamlValue(doc: Document): GoYamlValue {
 
   const set = (out: Record<string, unknown>, key: string, value: unknown, text: string | undefined) => {
     let own = texts.get(out);
-    if (value === null || value === undefined || value === '') {
-      // Unset, as Go leaves a field whose YAML value is null or empty; a merged default is unset as well.
-      delete out[key];
-      own?.delete(key);
-      return;
-    }
     // defineProperty: a key written "__proto__" is a key like any other, not the object's prototype.
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     if (text !== undefined) {

@@ -1,6 +1,7 @@
 // Resolves a job's authentication into request headers and TLS material, re-reading every file as Prometheus does.
 import type { HttpClientConfig } from '../config/schema.js';
 import { readSecretFile } from '../credentials/read.js';
+import type { SentSecrets } from './scrub.js';
 import type { TlsMaterial } from './tls-context.js';
 
 export type SecretReader = typeof readSecretFile;
@@ -25,16 +26,24 @@ async function fromFile(read: SecretReader, path: string, what: string): Promise
   return { ok: false, message: `unable to read ${what}: unable to read file ${path}: open ${path}: ${outcome.problem}` };
 }
 
-/** The headers a job adds to every request: http_headers, then the one configured authentication. */
-export async function resolveHeaders(job: Job, read: SecretReader = readSecretFile): Promise<Resolved<HeaderEntry[]>> {
+/**
+ * The headers a job adds to every request: http_headers, then the one configured authentication. Every secret
+ * value is also recorded in `sent`, so whatever a target echoes of it is scrubbed (scrub.ts).
+ */
+export async function resolveHeaders(job: Job, read: SecretReader = readSecretFile, sent?: SentSecrets): Promise<Resolved<HeaderEntry[]>> {
   const headers: HeaderEntry[] = [];
+  const secretHeader = (name: string, value: string) => headers.push({ name, value, secret: true, credential: true });
   for (const [name, spec] of Object.entries(job.http_headers ?? {})) {
     for (const value of spec.values ?? []) headers.push({ name, value, secret: false, credential: false });
-    for (const value of spec.secrets ?? []) headers.push({ name, value: value.reveal(), secret: true, credential: true });
+    for (const value of spec.secrets ?? []) {
+      sent?.add(value.reveal());
+      secretHeader(name, value.reveal());
+    }
     for (const file of spec.files ?? []) {
       const content = await fromFile(read, file, `headers file for ${name}`);
       if (!content.ok) return content;
-      headers.push({ name, value: content.value, secret: true, credential: true });
+      sent?.add(content.value);
+      secretHeader(name, content.value);
     }
   }
 
@@ -52,7 +61,9 @@ export async function resolveHeaders(job: Job, read: SecretReader = readSecretFi
       if (!content.ok) return content;
       password = content.value;
     }
-    headers.push({ name: 'Authorization', value: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`, secret: true, credential: true });
+    // The header is base64 of user:pass: scrubbing user:pass covers it, raw and encoded.
+    sent?.addBasic(username, password);
+    secretHeader('Authorization', `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`);
   }
 
   const auth = job.authorization ?? (job.bearer_token !== undefined || job.bearer_token_file !== undefined ? { type: 'Bearer', credentials: job.bearer_token, credentials_file: job.bearer_token_file } : undefined);
@@ -64,7 +75,9 @@ export async function resolveHeaders(job: Job, read: SecretReader = readSecretFi
       credentials = content.value;
     }
     // An empty file sends "Bearer " as Prometheus does, and the target answers 401.
-    headers.push({ name: 'Authorization', value: `${auth.type} ${credentials}`, secret: true, credential: true });
+    // Every form of the credentials, also inside "Bearer …" or its base64, is covered by the credentials alone.
+    sent?.add(credentials);
+    secretHeader('Authorization', `${auth.type} ${credentials}`);
   }
   return { ok: true, value: headers };
 }

@@ -11,6 +11,7 @@ import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { realTimers, Scheduler, type Timers } from './scheduler.js';
+import { originOf, type Origin } from './target-policy.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
 import { SecureContextCache } from './tls-context.js';
 
@@ -43,6 +44,8 @@ export class ProbeComponent implements Component {
   private config: Config | undefined;
   private fileSds = new Map<string, FileSd[]>();
   private readonly discovered = new Map<string, DiscoveredTarget[]>();
+  /** Per job, the origins of its current targets: what /probe may send that job's credentials to. */
+  private origins: Map<string, Set<Origin>> | undefined;
   private readonly scheduler: Scheduler;
   private readonly tlsContexts = new SecureContextCache();
   private readonly probeFn: ProbeFn;
@@ -83,6 +86,22 @@ export class ProbeComponent implements Component {
       if (found) return found;
     }
     return undefined;
+  }
+
+  /** Scheme, host and port of every current target of `job`, for the /probe target policy. */
+  ownOrigins(job: string): ReadonlySet<Origin> {
+    if (!this.origins) {
+      const origins = new Map<string, Set<Origin>>();
+      for (const { target } of this.states.values()) {
+        const origin = originOf(target.url);
+        if (origin === undefined) continue;
+        const set = origins.get(target.job) ?? new Set<Origin>();
+        set.add(origin);
+        origins.set(target.job, set);
+      }
+      this.origins = origins;
+    }
+    return this.origins.get(job) ?? new Set();
   }
 
   get globalConfig(): GlobalConfig | undefined {
@@ -178,6 +197,8 @@ export class ProbeComponent implements Component {
     }
 
     for (const key of [...this.states.keys()]) if (!wanted.has(key)) this.states.delete(key);
+    // Rebuilt on the next /probe, not here: most target changes are never followed by a /probe.
+    this.origins = undefined;
     for (const [key, { target, job }] of wanted) {
       const existing = this.states.get(key);
       const checkUnauthenticated = job.probe?.check_unauthenticated ?? false;

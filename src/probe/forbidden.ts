@@ -1,5 +1,15 @@
 // Reads the missing permission out of a 403 body as the kubelet and kube-rbac-proxy write it.
 
+/** A Kubernetes name (DNS subdomain) is at most 253 characters; a label value longer than that is not one. */
+export const MAX_FORBIDDEN_FIELD_LENGTH = 253;
+
+/**
+ * What a user name (system:serviceaccount:ns:name, an e-mail), a verb, a resource or a non-resource URL
+ * (kube-rbac-proxy's url=/metrics) looks like. A base64 blob with "+" or "=", a "Bearer …" with a space, a
+ * 60 KB string: not a Kubernetes name, so not a label value Prometheus should store.
+ */
+const KUBERNETES_NAME = /^[A-Za-z0-9:._@/-]*$/;
+
 export interface ForbiddenInfo {
   user: string;
   verb: string;
@@ -25,5 +35,13 @@ export function parseForbidden(body: string): ForbiddenInfo | undefined {
   const verb = fields.get('verb');
   const resource = fields.get('resource') ?? fields.get('url');
   if (user === undefined || verb === undefined || resource === undefined) return undefined;
-  return { user, verb, resource, subresource: fields.get('subresource') ?? '' };
+  const info = { user, verb, resource, subresource: fields.get('subresource') ?? '' };
+  return validForbidden(info) ? info : undefined;
+}
+
+/** Every field looks like a Kubernetes name (bounded length, a name's characters) and user, verb, resource are set. */
+export function validForbidden(info: ForbiddenInfo): boolean {
+  const fields = [info.user, info.verb, info.resource, info.subresource];
+  if (info.user === '' || info.verb === '' || info.resource === '') return false;
+  return fields.every((f) => f.length <= MAX_FORBIDDEN_FIELD_LENGTH && KUBERNETES_NAME.test(f));
 }

@@ -7,7 +7,9 @@ import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
 import { checkExposition } from './exposition.js';
-import { parseForbidden, type ForbiddenInfo } from './forbidden.js';
+import { parseForbidden, validForbidden, type ForbiddenInfo } from './forbidden.js';
+import { scrubDeep, SentSecrets } from './scrub.js';
+import { credentialsAllowedOnHop } from './target-policy.js';
 import { SecureContextCache } from './tls-context.js';
 
 /** Prometheus 3's Accept header for its default scrape_protocols. */
@@ -87,14 +89,26 @@ export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps)
   const clock = deps.clock ?? (() => performance.now());
   const now = deps.now ?? Date.now;
   const started = clock();
-  const main = await attempt(target, job, deps, true);
+  // Every secret this probe sends, collected where it is read (auth.ts, the proxy plan).
+  const sent = new SentSecrets();
+  const main = await attempt(target, job, deps, true, sent);
   let unauthenticated: ProbeResult['unauthenticated'];
   if (job.probe?.check_unauthenticated) {
-    const bare = await attempt(target, job, deps, false);
+    const bare = await attempt(target, job, deps, false, sent);
     main.hops.push(...bare.hops);
     unauthenticated = { statusCode: bare.statusCode, authEnforced: authEnforced(bare), result: bare.result, error: bare.error };
   }
-  return { ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated };
+  return finish({ ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated }, sent);
+}
+
+/**
+ * The one place a ProbeResult leaves the probe: every text in it that a target or proxy could have written is
+ * scrubbed of what was sent, and forbidden_info is kept only when its fields are still plausible Kubernetes names.
+ */
+function finish(result: ProbeResult, sent: SentSecrets): ProbeResult {
+  const scrubbed = scrubDeep(result, sent);
+  if (scrubbed.forbidden && !validForbidden(scrubbed.forbidden)) scrubbed.forbidden = undefined;
+  return scrubbed;
 }
 
 /**
@@ -109,7 +123,7 @@ function authEnforced(bare: AttemptResult): boolean | undefined {
 }
 
 /** One request chain (with redirects): authenticated, or with no credentials at all when `withCredentials` is false. */
-async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, withCredentials: boolean): Promise<AttemptResult> {
+async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, withCredentials: boolean, sent: SentSecrets): Promise<AttemptResult> {
   const clock = deps.clock ?? (() => performance.now());
   const now = deps.now ?? Date.now;
   const read = deps.readSecret;
@@ -118,7 +132,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
 
   let headers: HeaderEntry[] = [];
   if (withCredentials) {
-    const resolved = await resolveHeaders(job, read);
+    const resolved = await resolveHeaders(job, read, sent);
     if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}` };
     headers = resolved.value;
   } else {
@@ -133,9 +147,9 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   const origin = current;
   try {
     for (let redirects = 0; ; redirects++) {
-      const sameHost = current.host === origin.host;
-      const hopHeaders = sameHost ? headers : headers.filter((h) => !h.credential);
-      const hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock);
+      // Another host, or https down to http even on the same host and port: no credentials.
+      const hopHeaders = credentialsAllowedOnHop(origin, current) ? headers : headers.filter((h) => !h.credential);
+      const hop = await request(current, job, hopHeaders, deps, withCredentials, controller.signal, clock, sent);
       out.hops.push(hop.trace);
       if (hop.observe.tls?.earliestNotAfterMs !== undefined && out.tlsCertExpiryMs === undefined) out.tlsCertExpiryMs = hop.observe.tls.earliestNotAfterMs;
       if (!hop.ok) {
@@ -205,12 +219,13 @@ async function request(
   withClientCert: boolean,
   signal: AbortSignal,
   clock: () => number,
+  sent: SentSecrets,
 ): Promise<HopOutcome> {
   const started = clock();
   const observe: DialObservation = {};
   const https = url.protocol === 'https:';
   const port = Number(url.port || (https ? 443 : 80));
-  const proxy = proxyPlan(job, https);
+  const proxy = proxyPlan(job, https, sent);
   const proxyLabel = proxy ? `${proxy.host}:${proxy.port}` : undefined;
   const timings = (): HopTrace['timings'] => ({ dnsMs: observe.dnsMs, connectMs: observe.connectMs, tlsMs: observe.tlsMs, totalMs: clock() - started });
 
@@ -411,7 +426,7 @@ function gunzipPrefix(data: Buffer, limit: number): Promise<{ text: string; trun
   });
 }
 
-function proxyPlan(job: ProbeJob, https: boolean): ProxyPlan | undefined {
+function proxyPlan(job: ProbeJob, https: boolean, sent: SentSecrets): ProxyPlan | undefined {
   const raw = job.proxy_url?.reveal();
   if (!raw) return undefined;
   const proxy = new URL(raw);
@@ -421,6 +436,8 @@ function proxyPlan(job: ProbeJob, https: boolean): ProxyPlan | undefined {
     const user = decodeURIComponent(proxy.username);
     const pass = decodeURIComponent(proxy.password);
     plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    // A proxy's 407 may quote the Proxy-Authorization it got.
+    sent.addBasic(user, pass);
   }
   return plan;
 }

@@ -15,7 +15,8 @@ import {
   type PathSegment,
   type SkipReason,
 } from '../config/load.js';
-import { duration, looksLikeFieldName, scrapeConfigSchema, strict, TYPO_MAX_EDITS, type ScrapeConfig } from '../config/schema.js';
+import { isPlausibleName } from '../config/quote.js';
+import { duration, scrapeConfigSchema, strict, TYPO_MAX_EDITS, type ScrapeConfig } from '../config/schema.js';
 
 /** Prometheus's own defaults for `global.scrape_interval` and `global.scrape_timeout`. */
 export const PROMETHEUS_DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
@@ -337,7 +338,8 @@ function forwardCompatible(source: YamlSource, at: PathSegment[], job: string, o
     if (field.nearest !== undefined && field.nearest.edits <= TYPO_MAX_EDITS) return 'keep';
     const keyPath = [...at, ...field.at, field.key];
     const located = source.errorAt(keyPath, '', true);
-    const key = looksLikeFieldName(field.key) ? field.key : '<not a field name>';
+    // A key that does not look like a name (a token pasted one line too high) could be a secret (quote.ts).
+    const key = isPlausibleName(field.key) ? field.key : '<not a field name>';
     out.push({
       job,
       field: job === '' ? formatKeyPath([...field.at, key]) : [...field.at, key].join('.'),

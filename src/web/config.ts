@@ -4,6 +4,7 @@ import type { SecureVersion } from 'node:tls';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { describeIssue, issueToError, readConfigText, YamlSource, type PathSegment } from '../config/load.js';
+import { isPlausibleName } from '../config/quote.js';
 import { strict } from '../config/schema.js';
 import { Secret } from '../config/secret.js';
 
@@ -101,7 +102,7 @@ const headersSchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? `HTTP header "${issue.keys[0] ?? ''}" can not be configured (allowed: ${Object.keys(HEADER_VALUES).join(', ')})`
+        ? `HTTP header ${isPlausibleName(issue.keys[0] ?? '') ? `"${issue.keys[0]}"` : '(not shown)'} can not be configured (allowed: ${Object.keys(HEADER_VALUES).join(', ')})`
         : undefined,
   },
 );

@@ -34,7 +34,10 @@ export function createWebGuards(deps: WebGuardDeps): RequestHandler[] {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (users.size === 0) return next();
     const credentials = parseBasicAuth(req.headers.authorization);
-    if (credentials && (await checker.check(users, credentials.user, credentials.password))) return next();
+    const outcome = credentials ? await checker.verify(users, credentials.user, credentials.password) : 'denied';
+    if (outcome === 'ok') return next();
+    // Too many password checks already waiting: answered at once, the bcrypt work stays bounded.
+    if (outcome === 'busy') return void res.status(429).set('Retry-After', '1').type('text/plain').send('Too Many Requests\n');
     res.status(401).set('WWW-Authenticate', 'Basic').type('text/plain').send('Unauthorized\n');
   });
   return guards;

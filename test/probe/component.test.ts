@@ -263,6 +263,7 @@ describe('/probe', () => {
     };
   }
 
+  // app probes its own target; the others have none and opt in to any target (blackbox-style).
   const config = (secretFile: string) => `
 scrape_configs:
   - job_name: app
@@ -272,10 +273,12 @@ scrape_configs:
     basic_auth: { username: prometheus, password: ${CANARY} }
     http_headers: { X-Key: { secrets: [${CANARY}] }, X-File: { files: [${secretFile}] }, X-Scope: { values: [visible] } }
     proxy_url: http://user:${CANARY}@127.0.0.1:1
+    probe: { allow_any_target: true }
   - job_name: file
     bearer_token_file: ${secretFile}
+    probe: { allow_any_target: true }
   - job_name: slow
-    probe: { timeout: 1s, interval: 2s }
+    probe: { timeout: 1s, interval: 2s, allow_any_target: true }
 `;
 
   it('answers 400 with a clear message for an unknown module or a bad target', async () => {

@@ -1,7 +1,7 @@
 // Pure parsers: is a body a metrics exposition; which permission does a 403 body name.
 import { describe, expect, it } from 'vitest';
 import { checkExposition } from '../../src/probe/exposition.js';
-import { parseForbidden } from '../../src/probe/forbidden.js';
+import { MAX_FORBIDDEN_FIELD_LENGTH, parseForbidden, validForbidden } from '../../src/probe/forbidden.js';
 
 describe('checkExposition', () => {
   it.each([
@@ -47,5 +47,21 @@ describe('parseForbidden', () => {
 
   it.each(['Forbidden', 'access denied', '{"kind":"Status","code":403}', 'Forbidden (verb=get)'])('finds nothing in %j', (body) => {
     expect(parseForbidden(body)).toBeUndefined();
+  });
+
+  it.each([
+    ['a reflected Authorization header', 'Forbidden (user=Bearer abc.def, verb=get, resource=nodes)'],
+    ['base64', 'Forbidden (user=Q0FOQVJZOnNlY3JldA==, verb=get, resource=nodes)'],
+    [`a user name over ${MAX_FORBIDDEN_FIELD_LENGTH} characters`, `Forbidden (user=${'u'.repeat(MAX_FORBIDDEN_FIELD_LENGTH + 1)}, verb=get, resource=nodes)`],
+    ['a 60 KB user name', `Forbidden (user=${'u'.repeat(60 * 1024)}, verb=get, resource=nodes)`],
+    ['markup', 'Forbidden (user=<script>, verb=get, resource=nodes)'],
+    ['an empty verb', 'Forbidden (user=alice, verb=, resource=nodes)'],
+  ])('emits nothing for a field that is no Kubernetes name: %s', (_what, body) => {
+    expect(parseForbidden(body)).toBeUndefined();
+  });
+
+  it(`takes a name of exactly ${MAX_FORBIDDEN_FIELD_LENGTH} characters and e-mail-style users`, () => {
+    expect(parseForbidden(`Forbidden (user=${'u'.repeat(MAX_FORBIDDEN_FIELD_LENGTH)}, verb=get, resource=nodes)`)?.user.length).toBe(MAX_FORBIDDEN_FIELD_LENGTH);
+    expect(validForbidden({ user: 'jane@example.com', verb: 'list', resource: 'pods', subresource: '' })).toBe(true);
   });
 });

@@ -120,7 +120,7 @@ describe('a prometheus.yml we cannot read at all', () => {
   it.each([
     ['a list at the top', '- a\n- b\n', /prometheus\.yml:1:1: prometheus.yml must be a mapping/],
     ['scrape_configs as a mapping', 'scrape_configs:\n  job_name: a\n', /prometheus\.yml:2:3: scrape_configs: expected a list/],
-    ['a bad global scrape_timeout', 'global:\n  scrape_timeout: 10 seconds\n', /prometheus\.yml:2:19: global\.scrape_timeout: unknown unit " seconds" in duration "10 seconds"/],
+    ['a bad global scrape_timeout', 'global:\n  scrape_timeout: 10 seconds\n', /prometheus\.yml:2:19: global\.scrape_timeout: not a valid duration string: "10 seconds"/],
     ['a duplicate key', 'global: {}\nglobal: {}\n', /prometheus\.yml:2:1: YAML error: Map keys must be unique/],
   ])('fails on %s', async (_name, text, message) => {
     const file = path.join(dir, 'prometheus.yml');

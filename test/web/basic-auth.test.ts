@@ -1,7 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
-import { BasicAuthChecker, parseBasicAuth } from '../../src/web/basic-auth.js';
+import { BasicAuthChecker, decoyHash, MAX_BCRYPT_IN_FLIGHT, MAX_BCRYPT_QUEUE, MAX_CACHED_FAILURES, parseBasicAuth } from '../../src/web/basic-auth.js';
 
 const HASH = bcrypt.hashSync('right', 4);
 const users = new Map([['alice', new Secret(HASH)]]);
@@ -48,6 +48,7 @@ describe('BasicAuthChecker', () => {
     let running = 0;
     let most = 0;
     const checker = new BasicAuthChecker({
+      maxQueue: 100,
       compare: async () => {
         running++;
         most = Math.max(most, running);
@@ -57,15 +58,58 @@ describe('BasicAuthChecker', () => {
       },
     });
     await Promise.all(Array.from({ length: 8 }, (_, i) => checker.check(users, 'alice', `guess-${i}`)));
-    expect(most).toBe(1);
+    expect(most).toBe(MAX_BCRYPT_IN_FLIGHT);
   });
 
-  it('keeps at most maxEntries answers', async () => {
-    const { calls } = countingChecker();
-    const checker = new BasicAuthChecker({ maxEntries: 2, compare: async (p, h) => (calls.push(p), bcrypt.compare(p, h)) });
-    for (const p of ['a', 'b', 'c', 'a']) await checker.check(users, 'alice', p);
+  it('keeps at most maxSuccesses successes', async () => {
+    const calls: string[] = [];
+    const many = new Map(['a', 'b', 'c'].map((u) => [u, new Secret(HASH)]));
+    const checker = new BasicAuthChecker({ maxSuccesses: 2, compare: async (p, h) => (calls.push(p), bcrypt.compare(p, h)) });
+    for (const u of ['a', 'b', 'c', 'a']) expect(await checker.check(many, u, 'right')).toBe(true);
     // "a" was evicted by "c", so it is checked again.
-    expect(calls).toEqual(['a', 'b', 'c', 'a']);
+    expect(calls).toEqual(['right', 'right', 'right', 'right']);
+  });
+
+  it('never lets failures evict a success', async () => {
+    const { checker, calls } = countingChecker();
+    expect(await checker.check(users, 'alice', 'right')).toBe(true);
+    for (let i = 0; i < MAX_CACHED_FAILURES * 3; i++) expect(await checker.check(users, 'alice', `wrong-${i}`)).toBe(false);
+    const before = calls.length;
+    expect(checker.verify(users, 'alice', 'right')).toBe('ok');
+    expect(calls.length).toBe(before);
+  });
+
+  it(`answers "busy" at once beyond ${MAX_BCRYPT_IN_FLIGHT} running and ${MAX_BCRYPT_QUEUE} waiting, and a cached user "ok" without waiting`, async () => {
+    const release: (() => void)[] = [];
+    let compares = 0;
+    const checker = new BasicAuthChecker({
+      compare: (password, hash) => {
+        compares++;
+        if (password === 'right') return bcrypt.compare(password, hash);
+        return new Promise<boolean>((resolve) => release.push(() => resolve(false)));
+      },
+    });
+    expect(await checker.verify(users, 'alice', 'right')).toBe('ok');
+    const flood = Array.from({ length: MAX_BCRYPT_IN_FLIGHT + MAX_BCRYPT_QUEUE + 50 }, (_, i) => checker.verify(users, i % 2 ? 'alice' : `nobody-${i}`, `wrong-${i}`));
+    const busy = flood.filter((o) => o === 'busy');
+    expect(busy.length).toBe(50);
+    // The remembered success is a plain value, not a promise queued behind the flood.
+    expect(checker.verify(users, 'alice', 'right')).toBe('ok');
+    while (release.length > 0 || compares < MAX_BCRYPT_IN_FLIGHT + MAX_BCRYPT_QUEUE + 1) {
+      release.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all(flood.filter((o) => o !== 'busy'))).toEqual(Array(MAX_BCRYPT_IN_FLIGHT + MAX_BCRYPT_QUEUE).fill('denied'));
+  });
+
+  it('checks an unknown user against a decoy at the configured cost', async () => {
+    const hashes: string[] = [];
+    const costly = new Map([['alice', new Secret(bcrypt.hashSync('right', 6))]]);
+    const checker = new BasicAuthChecker({ compare: async (p, h) => (hashes.push(h), bcrypt.compare(p, h)) });
+    expect(await checker.check(costly, 'mallory', 'right')).toBe(false);
+    expect(hashes[0]).toMatch(/^\$2b\$06\$/);
+    expect(decoyHash(new Map([['a', new Secret(HASH)], ['b', new Secret(bcrypt.hashSync('x', 5))]]))).toMatch(/^\$2b\$05\$/);
+    expect(decoyHash(new Map())).toMatch(/^\$2b\$10\$/);
   });
 });
 
