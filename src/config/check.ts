@@ -1,5 +1,6 @@
 // --config.check: validate the config and every file it names, as `promtool check config` does.
 import { access, constants, stat } from 'node:fs/promises';
+import { readCredentialFile } from '../credentials/read.js';
 import type { Config, HttpClientConfig } from './schema.js';
 
 /** How a job uses a credential file, as `scrape_auth_credential_usage_info{usage}` names it. */
@@ -72,7 +73,10 @@ export async function checkConfigFiles(file: string, config: Config): Promise<Ch
   for (const entry of named) byPath.set(entry.path, [...(byPath.get(entry.path) ?? []), entry]);
   let broken = 0;
   for (const [path, uses] of byPath) {
-    const problem = await fileProblem(path);
+    // Credential files are checked by the very reader the probes use (size cap, regular files only), so the check
+    // can never say SUCCESS for a file the runtime then reports unreadable.
+    const configOnly = uses.every((u) => u.usedBy === 'prometheus.config_file');
+    const problem = configOnly ? await fileProblem(path) : await credentialProblem(path);
     if (!problem) continue;
     broken++;
     for (const { usedBy } of uses) problems.push(`  FAILED: ${usedBy}: ${path}: ${problem}`);
@@ -87,6 +91,11 @@ export async function checkConfigFiles(file: string, config: Config): Promise<Ch
     broken === 0 ? '  SUCCESS: config and every file it names are valid' : `  FAILED: ${broken} file(s) with problems`,
   ];
   return { ok: broken === 0, lines };
+}
+
+async function credentialProblem(path: string): Promise<string | undefined> {
+  const outcome = await readCredentialFile(path);
+  return outcome.ok ? undefined : outcome.problem;
 }
 
 async function fileProblem(path: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 // Reads a config file into a validated Config, with errors that name the file, line, column and key path.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { checkYamlDepth } from './yaml-depth.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { prepareFields } from './fields.js';
@@ -95,6 +96,11 @@ export class YamlSource {
     readonly text: string,
     readonly file: string,
   ) {
+    // Before parsing: the parser itself is what a deeply nested file makes slow and big.
+    const tooDeep = checkYamlDepth(text);
+    if (tooDeep) {
+      throw new ConfigError(file, `YAML error: ${tooDeep.message}`, tooDeep.line, tooDeep.col);
+    }
     // YAML 1.1 with merge keys: what Prometheus's Go reader (yaml.v2) understands; see yaml.ts for the rest.
     // Keys are compared as written (`y:` and `yes:` are two keys to yaml.v2, both `true` to YAML 1.1).
     this.doc = parseDocument(text, {

@@ -1,5 +1,6 @@
 // Turns a parsed YAML document into plain values the way Prometheus's Go YAML reader (gopkg.in/yaml.v2) sees them.
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { MAX_YAML_DEPTH } from './yaml-depth.js';
 
 /**
  * What yaml.v2 does and the `yaml` package's defaults do not, and how we follow it:
@@ -16,8 +17,6 @@ export interface GoYamlValue {
   texts: WeakMap<object, Map<string | number, string>>;
 }
 
-/** Nesting deeper than this is refused: the converter recurses, and no Prometheus config nests a tenth as deep. */
-export const MAX_YAML_DEPTH = 256;
 /** Values produced by expanding aliases: a "billion laughs" document is refused long before memory runs out. */
 export const MAX_ALIAS_EXPANSION = 100_000;
 
@@ -55,7 +54,8 @@ export function goYamlValue(doc: Document): GoYamlValue {
   };
 
   const convert = (node: unknown, depth: number, viaAlias: boolean): unknown => {
-    if (depth > MAX_YAML_DEPTH) throw new YamlLimitError(`nesting deeper than ${MAX_YAML_DEPTH} levels`, node as Node);
+    // The text was checked before parsing (yaml-depth.ts); aliases can still nest deeper, or into themselves.
+    if (depth > MAX_YAML_DEPTH) throw new YamlLimitError(`YAML nested more than the limit of ${MAX_YAML_DEPTH} levels (through aliases)`, node as Node);
     if (viaAlias && ++expanded > MAX_ALIAS_EXPANSION) {
       throw new YamlLimitError(`aliases expand to more than ${MAX_ALIAS_EXPANSION} values`, node as Node);
     }
