@@ -37,7 +37,7 @@ export interface Wiring {
 
 export function createComponents(ctx: ComponentContext): Wiring {
   const env = ctx.env ?? {};
-  const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, ...ctx.probes });
+  const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, env, ...ctx.probes });
   const credentials = new CredentialWatcher({
     registry: ctx.registry,
     logger: ctx.logger,

@@ -4,7 +4,7 @@ import { readCredentialFile } from '../credentials/read.js';
 import type { Config, HttpClientConfig } from './schema.js';
 
 /** How a job uses a credential file, as `scrape_auth_credential_usage_info{usage}` names it. */
-export type CredentialUsage = 'bearer_token' | 'username' | 'password' | 'client_cert' | 'client_key' | 'ca' | 'header';
+export type CredentialUsage = 'bearer_token' | 'username' | 'password' | 'client_cert' | 'client_key' | 'ca' | 'header' | 'oauth2_client_secret';
 
 export interface NamedFile {
   path: string;
@@ -40,6 +40,13 @@ export function filesNamedBy(config: Config, context: NamedFilesContext = {}): N
     for (const [name, header] of Object.entries(http.http_headers ?? {})) {
       for (const file of header.files ?? []) add(file, `http_headers.${name}.files`, 'header');
     }
+    // The token request's credentials: re-read per token request, so watched like the job's own files.
+    add(http.oauth2?.client_secret_file, 'oauth2.client_secret_file', 'oauth2_client_secret');
+    // The JWT bearer grant's signing key is that grant's client credential.
+    add(http.oauth2?.client_certificate_key_file, 'oauth2.client_certificate_key_file', 'oauth2_client_secret');
+    add(http.oauth2?.tls_config?.ca_file, 'oauth2.tls_config.ca_file', 'ca');
+    add(http.oauth2?.tls_config?.cert_file, 'oauth2.tls_config.cert_file', 'client_cert');
+    add(http.oauth2?.tls_config?.key_file, 'oauth2.tls_config.key_file', 'client_key');
   };
   for (const job of config.scrape_configs) {
     fromClient(job, (field) => `job "${job.job_name}" ${field}`, job.job_name);

@@ -275,6 +275,16 @@ export function resolveHttpClientPaths<T extends Partial<HttpClientConfig>>(http
       key_file: abs(http.tls_config.key_file),
     };
   }
+  if (http.oauth2) {
+    // prometheus/common's OAuth2.SetDirectory: the secret file and the block's own TLS files.
+    const { tls_config: oauthTls, ...oauth2 } = http.oauth2;
+    out.oauth2 = {
+      ...oauth2,
+      client_secret_file: abs(oauth2.client_secret_file),
+      client_certificate_key_file: abs(oauth2.client_certificate_key_file),
+      ...(oauthTls ? { tls_config: { ...oauthTls, ca_file: abs(oauthTls.ca_file), cert_file: abs(oauthTls.cert_file), key_file: abs(oauthTls.key_file) } } : {}),
+    };
+  }
   if (http.http_headers) {
     out.http_headers = Object.fromEntries(
       Object.entries(http.http_headers).map(([name, h]) => [name, { ...h, files: h.files?.map((f) => path.resolve(baseDir, f)) }]),

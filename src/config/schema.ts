@@ -1,6 +1,7 @@
 // The config schema: the single source of the config's types, defaults and cross-field rules.
 import { z } from 'zod';
 import { parseDurationDetailed } from './duration.js';
+import { oauth2Problem, oauth2Shape, type OAuth2Fields } from './oauth2.js';
 import { NOT_SHOWN, quoteValue, unknownFieldText } from './quote.js';
 import { Secret } from './secret.js';
 
@@ -178,15 +179,8 @@ export function canonicalHeaderKey(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
-/** The fields of Prometheus's common HTTPClientConfig that decide how a request authenticates. */
-export const httpClientShape = {
-  basic_auth: basicAuthSchema.optional(),
-  authorization: authorizationSchema.optional(),
-  bearer_token: secret.optional(),
-  bearer_token_file: filePath.optional(),
-  // Accepted so Prometheus configs load; a job using it is reported as not probed.
-  oauth2: z.record(z.string(), z.unknown()).optional(),
-  tls_config: tlsConfigSchema.optional(),
+/** prometheus/common's ProxyConfig: a job's and its oauth2 block's. */
+const proxyShape = {
   proxy_url: z
     .string()
     .refine((u) => URL.canParse(u), { message: 'not a valid URL' })
@@ -195,6 +189,19 @@ export const httpClientShape = {
   no_proxy: z.string().optional(),
   proxy_from_environment: z.boolean().optional(),
   proxy_connect_header: z.record(z.string(), z.array(secret)).optional(),
+};
+
+const oauth2Schema = strict(oauth2Shape({ secret, filePath, own: { tls_config: tlsConfigSchema.optional(), ...proxyShape } }));
+
+/** The fields of Prometheus's common HTTPClientConfig that decide how a request authenticates. */
+export const httpClientShape = {
+  basic_auth: basicAuthSchema.optional(),
+  authorization: authorizationSchema.optional(),
+  bearer_token: secret.optional(),
+  bearer_token_file: filePath.optional(),
+  oauth2: oauth2Schema.optional(),
+  tls_config: tlsConfigSchema.optional(),
+  ...proxyShape,
   follow_redirects: z.boolean().default(true),
   enable_http2: z.boolean().optional(),
   http_headers: z.record(z.string(), headerSchema).optional(),
@@ -345,25 +352,15 @@ function httpClientProblem(http: Partial<HttpClientConfig>): { path: (string | n
     }
     if (http.basic_auth || http.oauth2) return { path: ['authorization'], message: 'at most one of basic_auth, oauth2 & authorization must be configured' };
   }
-  const oauth2 = http.oauth2 as Record<string, unknown> | undefined;
+  const oauth2 = http.oauth2;
   if (oauth2) {
     if (http.basic_auth) return { path: ['oauth2'], message: 'at most one of basic_auth, oauth2 & authorization must be configured' };
-    if (!set(oauth2['client_id'])) return { path: ['oauth2'], message: 'oauth2 client_id must be configured' };
-    if (!set(oauth2['token_url'])) return { path: ['oauth2'], message: 'oauth2 token_url must be configured' };
-    if (oauth2['grant_type'] === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      if (set(oauth2['client_certificate_key']) && set(oauth2['client_certificate_key_file'])) {
-        return {
-          path: ['oauth2', 'client_certificate_key_file'],
-          message:
-            'at most one of oauth2 client_certificate_key, client_certificate_key_file & client_certificate_key_ref must be configured using grant-type=urn:ietf:params:oauth:grant-type:jwt-bearer',
-        };
-      }
-    } else if (set(oauth2['client_secret']) && set(oauth2['client_secret_file'])) {
-      return {
-        path: ['oauth2', 'client_secret_file'],
-        message: 'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured using grant-type=client_credentials',
-      };
-    }
+    const problem = oauth2Problem(oauth2 as OAuth2Fields);
+    if (problem) return { path: ['oauth2', ...problem.path], message: problem.message };
+    // The block's own tls_config and proxy settings follow the job's rules (prometheus/common embeds the same types).
+    const { tls_config, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header } = oauth2;
+    const own = httpClientProblem({ tls_config, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header, follow_redirects: true });
+    if (own) return { path: ['oauth2', ...own.path], message: own.message };
   }
   const proxyUrl = http.proxy_url !== undefined;
   const fromEnv = http.proxy_from_environment === true;

@@ -19,6 +19,8 @@ export interface ErrorContext {
   cert?: { notBeforeMs?: number; notAfterMs?: number; subjectAltName?: string; commonName?: string };
   /** Unix milliseconds at the failure, for "current time X is after Y". */
   nowMs?: number;
+  /** Go's url.Error names the method: "Get" for a scrape, "Post" for an oauth2 token request. */
+  method?: string;
 }
 
 export interface Classified {
@@ -164,7 +166,7 @@ function codesOf(err: unknown): string[] {
 
 /** The result and Prometheus-style message of a probe that ended without a usable HTTP response. */
 export function classifyError(err: unknown, ctx: ErrorContext): Classified {
-  const get = (text: string) => `Get "${ctx.url}": ${text}`;
+  const get = (text: string) => `${ctx.method ?? 'Get'} "${ctx.url}": ${text}`;
   const codes = codesOf(err);
   const own = chain(err).find((e) => e instanceof ProbeError) as ProbeError | undefined;
   const dial = ctx.proxy ? `proxyconnect tcp: dial tcp ${ctx.proxy}` : `dial tcp ${ctx.remote ?? hostPort(ctx.url)}`;

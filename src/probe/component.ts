@@ -13,6 +13,8 @@ import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
 import { Scheduler, type Timers } from './scheduler.js';
+import { OAuth2Tokens } from './oauth2.js';
+import type { Environment } from './proxy.js';
 import { originOf, type Origin } from './target-policy.js';
 import { publicLabels, targetKey, targetsFromGroup } from './targets.js';
 import { SecureContextCache } from './tls-context.js';
@@ -28,6 +30,8 @@ export interface ProbeComponentOptions {
   lookup?: LookupFn;
   /** Watch file SD directories (default true). */
   watchFiles?: boolean;
+  /** The process environment, for jobs with proxy_from_environment (main passes process.env). */
+  env?: Environment;
 }
 
 export interface DiscoveredTarget {
@@ -50,6 +54,8 @@ export class ProbeComponent implements Component {
   private origins: Map<string, Set<Origin>> | undefined;
   private readonly scheduler: Scheduler;
   private readonly tlsContexts = new SecureContextCache();
+  /** oauth2 tokens per job, reused across probes (and /probe) until they expire, as Prometheus reuses them. */
+  private readonly oauth2Tokens = new OAuth2Tokens();
   private readonly probeFn: ProbeFn;
   private readonly now: () => number;
   private readonly timers: Timers;
@@ -163,12 +169,6 @@ export class ProbeComponent implements Component {
       if (invalid.length > 0) this.options.logger.warn({ scrape_job: job, targets: invalid.join(',') }, 'Skipping targets that make no valid URL');
     };
     for (const job of this.jobs.values()) {
-      if (job.oauth2 !== undefined) {
-        // Probing without the token Prometheus would fetch would report a 401 that Prometheus never sees.
-        if (!this.warnedJobs.has(job.job_name)) this.options.logger.warn({ scrape_job: job.job_name }, 'Jobs using oauth2 are not probed');
-        this.warnedJobs.add(job.job_name);
-        continue;
-      }
       for (const group of job.static_configs) {
         const built = targetsFromGroup(job, group);
         logInvalid(job.job_name, built.invalid);
@@ -261,6 +261,8 @@ export class ProbeComponent implements Component {
       timeoutMs,
       now: this.now,
       tlsContexts: this.tlsContexts,
+      oauth2: this.oauth2Tokens,
+      env: this.options.env ?? {},
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
       ...extra,
     });

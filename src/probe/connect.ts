@@ -3,6 +3,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { firstServerBytes, NOT_TLS_CODES } from './tls-sniff.js';
+import { socksConnect, type SocksAuth } from './socks.js';
 
 /** Resolves a host name to one address; injected so tests never send a DNS query. */
 export type LookupFn = (hostname: string) => Promise<{ address: string; family: number }>;
@@ -17,6 +18,12 @@ export interface ProxyPlan {
   authorization?: string;
   /** CONNECT through the proxy (https targets); plain http targets are sent to the proxy in absolute form. */
   tunnel: boolean;
+  /** proxy_connect_header: extra headers of the CONNECT request only (values may be secrets). */
+  connectHeaders?: [string, string][];
+  /** An https proxy's TLS: the job's tls_config, as Go's Transport uses its TLSClientConfig for the proxy too. */
+  tlsPlan?: TlsPlan;
+  /** A socks5:// proxy: the SOCKS5 handshake instead of CONNECT (tunnel is then true for http targets too). */
+  socks?: { auth?: SocksAuth };
 }
 
 export interface TlsPlan {
@@ -67,8 +74,11 @@ export async function dial(plan: DialPlan): Promise<net.Socket> {
   const hop = proxy ? { host: proxy.host, port: proxy.port } : { host: plan.host, port: plan.port };
   let socket = await tcpConnect(hop.host, hop.port, plan);
   try {
-    if (proxy?.tls) socket = await tlsHandshake(socket, { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
-    if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy.authorization, signal);
+    if (proxy?.tls) socket = await tlsHandshake(socket, proxy.tlsPlan ?? { context: tls.createSecureContext(), verifyName: proxy.host, insecureSkipVerify: false }, plan, false);
+    if (proxy?.socks) await socksConnect(socket, plan.host, plan.port, proxy.socks.auth, plan.observe.remote ?? `${proxy.host}:${proxy.port}`, signal);
+    else if (proxy?.tunnel) await connectTunnel(socket, plan.host, plan.port, proxy, signal);
+    // The handshake paused the socket so no byte after it is lost; plain HTTP over a SOCKS tunnel reads from it directly.
+    if (proxy?.socks && !plan.tls) socket.resume();
     if (plan.tls) socket = await tlsHandshake(socket, plan.tls, plan, true);
     const established = socket;
     plan.observe.established = true;
@@ -129,7 +139,7 @@ async function tcpConnect(host: string, port: number, plan: DialPlan): Promise<n
 }
 
 /** A CONNECT request to the proxy; resolves when it answers 200, as Go's transport does for https targets. */
-function connectTunnel(socket: net.Socket, host: string, port: number, authorization: string | undefined, signal: AbortSignal): Promise<void> {
+function connectTunnel(socket: net.Socket, host: string, port: number, proxy: ProxyPlan, signal: AbortSignal): Promise<void> {
   const authority = `${net.isIPv6(host.replace(/^\[|\]$/g, '')) && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
   return new Promise<void>((resolve, reject) => {
     let buffered = Buffer.alloc(0);
@@ -172,7 +182,8 @@ function connectTunnel(socket: net.Socket, host: string, port: number, authoriza
     socket.once('error', onError);
     socket.once('close', onClose);
     const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`, 'User-Agent: Prometheus/scrape-auth-exporter'];
-    if (authorization) lines.push(`Proxy-Authorization: ${authorization}`);
+    for (const [name, value] of proxy.connectHeaders ?? []) lines.push(`${name}: ${value}`);
+    if (proxy.authorization) lines.push(`Proxy-Authorization: ${proxy.authorization}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   });
 }

@@ -9,7 +9,7 @@ export function formatDebug(target: ProbeTarget, result: ProbeResult, metricsTex
   const lines: string[] = [];
   lines.push(`Probing ${target.url} for module "${target.job}" (instance ${target.instance})`, '');
   result.hops.forEach((hop, i) => {
-    lines.push(`Request ${i + 1}: GET ${hop.url}${hop.proxy ? ` via proxy ${hop.proxy}` : ''}`);
+    lines.push(`Request ${i + 1}: ${hop.method ?? 'GET'} ${hop.url}${hop.proxy ? ` via proxy ${hop.proxy}` : ''}`);
     for (const [name, value] of hop.requestHeaders) lines.push(`> ${name}: ${value}`);
     if (hop.remote) lines.push(`Remote address: ${hop.remote}`);
     if (hop.tls) {

@@ -5,11 +5,13 @@ import type { ScrapeConfig } from '../config/schema.js';
 import type { ProbeResultKind } from '../status/types.js';
 import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
-import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type ProxyPlan, type TlsPlan } from './connect.js';
+import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type TlsPlan } from './connect.js';
 import { isDescriptorExhaustion } from '../exhaustion.js';
 import { setLongTimeout } from '../timers.js';
 import { checkExposition } from './exposition.js';
 import { parseForbidden, validForbidden, type ForbiddenInfo } from './forbidden.js';
+import { OAuth2Tokens, type TokenRequestRecord } from './oauth2.js';
+import { proxyFor, type Environment } from './proxy.js';
 import { scrubDeep, SentSecrets } from './scrub.js';
 import { credentialsAllowedOnHop } from './target-policy.js';
 import { SecureContextCache } from './tls-context.js';
@@ -51,9 +53,15 @@ export interface ProbeDeps {
   maxBodyBytes?: number;
   /** Aborts the probe when whoever asked for it is gone (a /probe client that hung up). */
   signal?: AbortSignal;
+  /** For proxy_from_environment: HTTP_PROXY, HTTPS_PROXY, NO_PROXY (main passes process.env). */
+  env?: Environment;
+  /** The jobs' oauth2 tokens, kept between probes (one per component; a shared one when not given). */
+  oauth2?: OAuth2Tokens;
 }
 
 export interface HopTrace {
+  /** GET for the scrape request; POST for an oauth2 token request. */
+  method?: string;
   url: string;
   proxy?: string;
   requestHeaders: [string, string][];
@@ -89,6 +97,7 @@ export interface ProbeResult extends AttemptResult {
 }
 
 const sharedContexts = new SecureContextCache();
+const sharedTokens = new OAuth2Tokens();
 
 /** Probes `target` with `job`'s authentication. Never throws for anything the target or a file does. */
 export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps): Promise<ProbeResult> {
@@ -158,6 +167,24 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   let current = new URL(url);
   const origin = current;
   try {
+    if (withCredentials && job.oauth2) {
+      // Inside the deadline: a slow token endpoint times the probe out as it would the scrape.
+      const outcome = await (deps.oauth2 ?? sharedTokens).token(job.job_name, job.oauth2, {
+        now,
+        clock,
+        lookup: deps.lookup ?? systemLookup,
+        tlsContexts: deps.tlsContexts ?? sharedContexts,
+        readSecret: read,
+        env: deps.env ?? {},
+        signal: controller.signal,
+        userAgent: USER_AGENT,
+        ...(deps.trace ? { onRequest: (record: TokenRequestRecord) => out.hops.push(tokenHop(record)) } : {}),
+      });
+      // The client secret, the JWT assertion and the access token join what this probe sent: scrubbed from every output.
+      for (const secret of outcome.secrets) sent.add(secret);
+      if (!outcome.ok) return { ...out, result: outcome.result, error: `Get "${url}": ${outcome.message}` };
+      headers = [...headers, { name: 'Authorization', value: outcome.authorization, secret: true, credential: true }];
+    }
     for (let redirects = 0; ; redirects++) {
       // Another host, or https down to http even on the same host and port: no credentials.
       const hopHeaders = credentialsAllowedOnHop(origin, current) ? headers : headers.filter((h) => !h.credential);
@@ -216,6 +243,22 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   }
 }
 
+/** A token request as the debug trace shows it (its Authorization was redacted when recorded). */
+function tokenHop(record: TokenRequestRecord): HopTrace {
+  const o = record.observe;
+  return {
+    method: 'POST',
+    url: stripUserinfo(record.url),
+    ...(record.proxy ? { proxy: record.proxy } : {}),
+    requestHeaders: record.requestHeaders,
+    ...(o.remote ? { remote: o.remote } : {}),
+    ...(record.statusCode !== undefined ? { statusCode: record.statusCode } : {}),
+    ...(o.tls ? { tls: o.tls } : {}),
+    timings: { dnsMs: o.dnsMs, connectMs: o.connectMs, tlsMs: o.tlsMs, totalMs: record.totalMs },
+    ...(record.error ? { error: record.error } : {}),
+  };
+}
+
 function isRedirect(code: number): boolean {
   return code === 301 || code === 302 || code === 303 || code === 307 || code === 308;
 }
@@ -239,7 +282,10 @@ async function request(
   const observe: DialObservation = {};
   const https = url.protocol === 'https:';
   const port = Number(url.port || (https ? 443 : 80));
-  const proxy = proxyPlan(job, https, sent);
+  const decision = proxyFor(url, job, deps.env);
+  const proxy = decision.ok ? decision.plan : undefined;
+  // A proxy's 407 may quote what it got: the proxy password, CONNECT header values (the scrub adds encodings).
+  if (decision.ok) for (const secret of decision.secrets) sent.add(secret);
   const proxyLabel = proxy ? `${proxy.host}:${proxy.port}` : undefined;
   const timings = (): HopTrace['timings'] => ({ dnsMs: observe.dnsMs, connectMs: observe.connectMs, tlsMs: observe.tlsMs, totalMs: clock() - started });
 
@@ -266,13 +312,18 @@ async function request(
     return { ok: false, error, ...(statusCode !== undefined ? { statusCode } : {}), bodyBytes, observe, ...(proxyLabel ? { proxy: proxyLabel } : {}), trace };
   };
 
+  if (!decision.ok) return fail(new Error(decision.message));
+
   let tlsPlan: TlsPlan | undefined;
-  if (https) {
+  if (https || proxy?.tls) {
     const material = await resolveTlsMaterial(job, withClientCert, deps.readSecret);
     if (!material.ok) return fail(Object.assign(new Error(material.message), { code: PROBE_ERROR_CODES.credentials }));
     const context = (deps.tlsContexts ?? sharedContexts).get(material.value);
     if (!context.ok) return fail(context.error);
-    tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify: job.tls_config?.insecure_skip_verify ?? false };
+    const insecureSkipVerify = job.tls_config?.insecure_skip_verify ?? false;
+    if (https) tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? url.hostname, insecureSkipVerify };
+    // Go's Transport speaks TLS to an https proxy with the job's own tls_config (server_name included).
+    if (proxy?.tls) proxy.tlsPlan = { context: context.context, verifyName: job.tls_config?.server_name ?? proxy.host, insecureSkipVerify };
   }
 
   // node:http over our own dial(): about 0.5 ms of CPU less per probe than a per-probe undici Client
@@ -438,22 +489,6 @@ function gunzipPrefix(data: Buffer, limit: number): Promise<{ text: string; trun
     gunzip.on('error', () => finish(size > 0));
     gunzip.end(data);
   });
-}
-
-function proxyPlan(job: ProbeJob, https: boolean, sent: SentSecrets): ProxyPlan | undefined {
-  const raw = job.proxy_url?.reveal();
-  if (!raw) return undefined;
-  const proxy = new URL(raw);
-  const tlsProxy = proxy.protocol === 'https:';
-  const plan: ProxyPlan = { host: proxy.hostname, port: Number(proxy.port || (tlsProxy ? 443 : 80)), tls: tlsProxy, tunnel: https };
-  if (proxy.username || proxy.password) {
-    const user = decodeURIComponent(proxy.username);
-    const pass = decodeURIComponent(proxy.password);
-    plan.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    // A proxy's 407 may quote the Proxy-Authorization it got.
-    sent.addBasic(user, pass);
-  }
-  return plan;
 }
 
 /** A URL as it may be printed: never with userinfo. */

@@ -60,7 +60,6 @@ export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOp
       if (skipped) return void res.status(400).type('text/plain').send(`Module "${moduleName}" is skipped, not probed (${skipped.reason}): ${skipped.detail}\n`);
       return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
     }
-    if (job.oauth2 !== undefined) return void res.status(400).type('text/plain').send(`Module "${moduleName}" uses oauth2, which this exporter does not probe\n`);
     const parsed = parseTargetParam(job, param('target'));
     if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
     // Before anything is sent: a job's credentials go only to its own targets unless the operator opted in.

@@ -14,7 +14,7 @@ export class PrometheusImportStatus implements Component {
     const state = () => this.imported;
     new Gauge({
       name: 'scrape_auth_prometheus_job_skipped',
-      help: 'A job of the imported prometheus.yml that is not probed: 1, with the reason (oauth2, sigv4, azuread, google_iam, unsupported_config).',
+      help: 'A job of the imported prometheus.yml that is not probed: 1, with the reason (sigv4, azuread, google_iam, unsupported_config).',
       labelNames: ['scrape_job', 'reason'],
       registers: [registry],
       collect() {

@@ -29,7 +29,7 @@ export const MAX_SCRAPE_CONFIG_FILES = 1000;
  * Authentication Prometheus can do and a probe cannot reproduce yet: a job using one is skipped and reported,
  * never probed without it (that would report a 401 Prometheus does not get).
  */
-export const UNPROBED_AUTH = ['oauth2', 'sigv4', 'azuread', 'google_iam'] as const satisfies readonly SkipReason[];
+export const UNPROBED_AUTH = ['sigv4', 'azuread', 'google_iam'] as const satisfies readonly SkipReason[];
 
 /** Blocks of a job that decide how it authenticates: an unknown field inside one may be a credential we would not send. */
 const AUTH_BLOCKS = new Set(['basic_auth', 'authorization', 'oauth2', 'tls_config', 'http_headers', 'proxy_connect_header']);
@@ -297,7 +297,7 @@ function importJob(
   // whatever its auth), then the job is skipped.
   const auth = UNPROBED_AUTH.find((key) => entry[key] !== undefined);
   const checked: Record<string, unknown> = { ...entry };
-  for (const key of UNPROBED_AUTH) if (key !== 'oauth2') delete checked[key];
+  for (const key of UNPROBED_AUTH) delete checked[key];
   if (texts.has(entry)) texts.set(checked, texts.get(entry)!);
 
   const before = unknownFields.length;

@@ -380,4 +380,26 @@ scrape_configs:
     expect(all).not.toContain(Buffer.from(`prometheus:${CANARY}`).toString('base64'));
     expect(all).not.toContain(Buffer.from(`user:${CANARY}`).toString('base64'));
   });
+
+  it('probes oauth2 modules, client credentials and JWT bearer alike', async () => {
+    const h = await harness();
+    await h.apply(`
+scrape_configs:
+  - job_name: cloud
+    oauth2: { client_id: a, client_secret: b, token_url: "http://127.0.0.1:1/token" }
+    static_configs: [ { targets: ["${app.address}"] } ]
+  - job_name: jwt
+    oauth2: { client_id: a, grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", token_url: "http://127.0.0.1:1/token" }
+    static_configs: [ { targets: ["${app.address}"] } ]
+`);
+    const s = await serve(h);
+    const r = await s.get(`/probe?target=${app.address}&module=cloud&debug=true`);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('Error: Get "http://');
+    expect(r.body).toContain('oauth2: cannot fetch token: Post "http://127.0.0.1:1/token": dial tcp 127.0.0.1:1: connect: connection refused');
+    const jwt = await s.get(`/probe?target=${app.address}&module=jwt&debug=true`);
+    expect(jwt.status).toBe(200);
+    // No signing key configured: the token request cannot be made, and the probe says so.
+    expect(jwt.body).toContain('oauth2: cannot fetch token: invalid key: Key must be a PEM encoded PKCS1 or PKCS8 key');
+  });
 });

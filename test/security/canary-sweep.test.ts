@@ -15,7 +15,9 @@ const PASSWORD = 'CANARYpasswordSweep4e5f';
 const PROXY_PASSWORD = 'CANARYproxySweep6a7b';
 const CONFIG_SECRET = 'CANARYconfigSweep8c9d';
 const WEB_PLAINTEXT = 'CANARYwebPlain0e1f';
-const CANARIES = [TOKEN, HEADER_SECRET, PASSWORD, PROXY_PASSWORD, CONFIG_SECRET, WEB_PLAINTEXT];
+const OAUTH_SECRET = 'CANARYoauthSweep2a3b';
+const CONNECT_HEADER = 'CANARYconnectSweep4c5d';
+const CANARIES = [TOKEN, HEADER_SECRET, PASSWORD, PROXY_PASSWORD, CONFIG_SECRET, WEB_PLAINTEXT, OAUTH_SECRET, CONNECT_HEADER];
 
 /** The canaries found in `text`, in any form a leak could take. */
 function leaks(text: string): string[] {
@@ -25,7 +27,7 @@ function leaks(text: string): string[] {
     const forms = [c, encodeURIComponent(c), Buffer.from(c).toString('base64').replace(/=+$/, '')];
     if (forms.some((f) => lower.includes(f.toLowerCase()))) found.push(c);
   }
-  for (const pair of [`prometheus:${PASSWORD}`, `puser:${PROXY_PASSWORD}`]) {
+  for (const pair of [`prometheus:${PASSWORD}`, `puser:${PROXY_PASSWORD}`, `prometheus:${OAUTH_SECRET}`]) {
     if (text.includes(Buffer.from(pair).toString('base64').replace(/=+$/, ''))) found.push(pair);
   }
   return found;
@@ -59,8 +61,13 @@ scrape_configs:
   - job_name: proxied
     scheme: https
     proxy_url: http://puser:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}
+    proxy_connect_header: { X-Proxy-Key: [${CONNECT_HEADER}] }
     bearer_token: ${TOKEN}
     static_configs: [ { targets: ["127.0.0.1:1"] } ]
+  - job_name: oauth
+    oauth2: { client_id: prometheus, client_secret: ${OAUTH_SECRET}, token_url: "http://${reflector.address}/token" }
+    metrics_path: /text
+    static_configs: [ { targets: ["${reflector.address}"] } ]
 ${typo}`;
 }
 
@@ -77,6 +84,12 @@ beforeAll(async () => {
     if (req.url?.startsWith('/forbidden')) return void res.writeHead(403, echo).end(`Forbidden (user=${bare}, verb=get, resource=${key}, subresource=${auth})`);
     if (req.url?.startsWith('/text')) return void res.writeHead(200, { 'content-type': 'text/plain', ...echo }).end(`${auth} 1\n${bare} 2\n`);
     if (req.url?.startsWith('/redirect')) return void res.writeHead(302, { ...echo, location: `/text?t=${encodeURIComponent(bare)}` }).end();
+    // A token endpoint that refuses and quotes the whole request (the Basic credentials, then the form body).
+    if (req.url?.startsWith('/token')) {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      return void req.on('end', () => res.writeHead(401, { 'content-type': 'application/json', ...echo }).end(JSON.stringify({ error: 'invalid_client', auth, body })));
+    }
     res.writeHead(401, echo).end(auth);
   });
   recorder = await startServer((_req, res) => void res.writeHead(200).end());
@@ -86,7 +99,8 @@ beforeAll(async () => {
       head += chunk.toString('latin1');
       if (!head.includes('\r\n\r\n')) return;
       const auth = /Proxy-Authorization: (.*)\r\n/i.exec(head)?.[1] ?? '';
-      client.end(`HTTP/1.1 407 Denied for ${auth} (${Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString()})\r\nContent-Length: 0\r\n\r\n`);
+      const key = /X-Proxy-Key: (.*)\r\n/i.exec(head)?.[1] ?? '';
+      client.end(`HTTP/1.1 407 Denied for ${auth} (${Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString()}) ${key}\r\nContent-Length: 0\r\n\r\n`);
     });
   });
   writeFileSync(path.join(dir, 'scrape-auth.yml'), config());
@@ -114,14 +128,15 @@ describe('canary sweep over every output', () => {
     // Every target probed at least once (the reflections have happened).
     await waitFor(async () => {
       const { data } = JSON.parse((await get('/api/v1/status')).body) as { data: { targets: { lastProbe: string | null }[] } };
-      return data.targets.length === 4 && data.targets.every((t) => t.lastProbe !== null);
+      return data.targets.length === 5 && data.targets.every((t) => t.lastProbe !== null);
     }, 'every target probed', 20_000);
 
     const metrics = await get('/metrics');
     expect(metrics.body).toContain('scrape_auth_probe_result{scrape_job="bearer"');
     expect(metrics.body).not.toContain('scrape_auth_probe_forbidden_info{');
     await get('/');
-    for (const module of ['bearer', 'basic', 'redirect']) await get(`/probe?module=${module}&target=${reflector.address}&debug=true`);
+    for (const module of ['bearer', 'basic', 'redirect', 'oauth']) await get(`/probe?module=${module}&target=${reflector.address}&debug=true`);
+    expect(outputs.at(-1)![1]).toContain('oauth2: cannot fetch token: 401 Unauthorized');
     await get(`/probe?module=proxied&target=127.0.0.1:1&debug=true`);
     // The stolen-token attempt: refused, and the recording server receives nothing.
     expect((await get(`/probe?module=bearer&target=${encodeURIComponent(`http://${recorder.address}/steal`)}&debug=true`)).status).toBe(403);

@@ -18,11 +18,11 @@ describe('the exporter with prometheus.config_file', () => {
   const args = () => [`--config.file=${path.join(dir, 'scrape-auth.yml')}`];
 
   it('--config.check names what was imported and skipped, and checks the files prometheus.yml names', async () => {
-    await prometheusYml('scrape_configs:\n  - job_name: app\n    bearer_token_file: secrets/token\n  - job_name: cloud\n    oauth2: { client_id: a, token_url: "http://x/" }\n');
+    await prometheusYml('scrape_configs:\n  - job_name: app\n    bearer_token_file: secrets/token\n  - job_name: cloud\n    sigv4: { region: eu-west-1 }\n');
     const result = await runExporter([...args(), '--config.check']);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('prometheus.yml: 1 job(s) imported, 1 skipped');
-    expect(result.stdout).toContain('SKIPPED: job "cloud" (oauth2)');
+    expect(result.stdout).toContain('SKIPPED: job "cloud" (sigv4)');
     expect(result.stdout).toContain(`FAILED: job "app" bearer_token_file: ${path.join(dir, 'secrets/token')}: no such file or directory`);
   });
 

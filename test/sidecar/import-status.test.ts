@@ -27,11 +27,11 @@ describe('the import status metrics', () => {
     await status.apply(
       await load(
         'prometheus: { config_file: prometheus.yml }\n',
-        'scrape_configs:\n  - job_name: ok\n  - job_name: cloud\n    oauth2: { client_id: a, token_url: "http://x/" }\n  - job_name: odd\n    tls_config: { ca_ref: x }\n',
+        'scrape_configs:\n  - job_name: ok\n  - job_name: cloud\n    sigv4: { region: eu-west-1 }\n  - job_name: odd\n    tls_config: { ca_ref: x }\n',
       ),
     );
     let text = await registry.metrics();
-    expect(text).toContain('scrape_auth_prometheus_job_skipped{scrape_job="cloud",reason="oauth2"} 1');
+    expect(text).toContain('scrape_auth_prometheus_job_skipped{scrape_job="cloud",reason="sigv4"} 1');
     expect(text).toContain('scrape_auth_prometheus_job_skipped{scrape_job="odd",reason="unsupported_config"} 1');
     expect(text).toContain('scrape_auth_prometheus_jobs 1');
 

@@ -21,7 +21,7 @@ describe('importing prometheus.yml', () => {
   };
 
   it('imports every job it can probe, in file order', () => {
-    expect(imported.jobs.map((j) => j.job_name)).toEqual(['secured-app', 'kubelet', 'legacy-bearer']);
+    expect(imported.jobs.map((j) => j.job_name)).toEqual(['secured-app', 'kubelet', 'legacy-bearer', 'cloud-oauth', 'cloud-jwt']);
   });
 
   it('keeps the HTTP client config, scheme, path, params and targets of a job', () => {
@@ -47,6 +47,8 @@ describe('importing prometheus.yml', () => {
     expect(app.tls_config?.key_file).toBe(path.join(testdata, 'tls/client.key'));
     expect(app.http_headers?.['X-Scope-OrgID']?.files).toEqual([path.join(testdata, 'secrets/header')]);
     expect(job('legacy-bearer').bearer_token_file).toBe(path.join(testdata, 'token'));
+    expect(job('cloud-oauth').oauth2?.client_secret_file).toBe(path.join(testdata, 'oauth/secret'));
+    expect(job('cloud-jwt').oauth2?.client_certificate_key_file).toBe(path.join(testdata, 'oauth/key.pem'));
   });
 
   it("uses Prometheus's global scrape_timeout for a job without one", () => {
@@ -58,9 +60,8 @@ describe('importing prometheus.yml', () => {
     expect(job('kubelet').authorization?.credentials_file).toBe('/var/run/secrets/kubernetes.io/serviceaccount/token');
   });
 
-  it('skips a job with oauth2 and one with a field we do not model, each with a reason', () => {
+  it('skips a job with a field we do not model, with a reason', () => {
     expect(imported.skipped).toEqual([
-      { job: 'cloud-oauth', reason: 'oauth2', detail: 'oauth2 authentication is not probed' },
       {
         job: 'future-field',
         reason: 'unsupported_config',

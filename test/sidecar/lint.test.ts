@@ -26,7 +26,7 @@ describe('the sidecar metrics', () => {
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      await writeFile(path.join(dir, 'prometheus.yml'), 'scrape_configs:\n  - job_name: a\n  - job_name: b\n    oauth2: { client_id: x, token_url: "http://x/" }\n');
+      await writeFile(path.join(dir, 'prometheus.yml'), 'scrape_configs:\n  - job_name: a\n  - job_name: b\n    sigv4: { region: eu-west-1 }\n');
       await writeFile(path.join(dir, 'own.yml'), `prometheus: { config_file: prometheus.yml, url: "http://127.0.0.1:${(server.address() as AddressInfo).port}" }\n`);
       const loaded = await createConfigLoader(path.join(dir, 'own.yml'), silentLogger())();
       const registry = new Registry();

@@ -22,7 +22,7 @@ scrape_configs:
     scrape_timeout: 2m
     static_configs: [ { targets: ["slow:1"] } ]
   - job_name: cloud
-    oauth2: { client_id: a, client_secret: b, token_url: "http://x/" }
+    sigv4: { region: eu-west-1 }
 `;
 
 describe('loading our config with prometheus.config_file', () => {
@@ -76,16 +76,16 @@ prometheus: { config_file: prometheus.yml }
     expect(loaded.imported?.excluded.sort()).toEqual(['cloud', 'shared', 'slow']);
   });
 
-  it('reports a job with oauth2 as skipped, not as an error', async () => {
+  it('reports a job with sigv4 as skipped, not as an error', async () => {
     const loaded = await load('prometheus: { config_file: prometheus.yml }\n');
-    expect(loaded.imported?.skipped.map((s) => [s.job, s.reason])).toEqual([['cloud', 'oauth2']]);
+    expect(loaded.imported?.skipped.map((s) => [s.job, s.reason])).toEqual([['cloud', 'sigv4']]);
   });
 
   it('logs a skipped job at info with its reason', async () => {
     const lines: string[] = [];
     await writeFile(own, 'prometheus: { config_file: prometheus.yml }\n');
     await createConfigLoader(own, createLogger('info', 'logfmt', { write: (l) => lines.push(l) }))();
-    expect(lines.join('')).toMatch(/level=info msg="Not probing a job of prometheus.yml" .*scrape_job=cloud reason=oauth2/);
+    expect(lines.join('')).toMatch(/level=info msg="Not probing a job of prometheus.yml" .*scrape_job=cloud reason=sigv4/);
   });
 
   it('sets the probe block of imported jobs from prometheus.probe', async () => {

@@ -130,11 +130,11 @@ describe('reading Prometheus\'s active targets', () => {
     expect(logLines.join('')).toMatch(/level=warn msg="Prometheus scrapes a job that is not in the imported config; its targets are not probed" scrape_job=kubelet targets=1/);
   });
 
-  it('does not report a pool that is skipped (oauth2) or filtered out by prometheus.jobs as missing', async () => {
+  it('does not report a pool that is skipped (sigv4) or filtered out by prometheus.jobs as missing', async () => {
     const yml = `scrape_configs:
   - job_name: closed
   - job_name: self
-    oauth2: { client_id: a, client_secret: b, token_url: "http://127.0.0.1:1/" }
+    sigv4: { region: eu-west-1 }
   - job_name: kubelet
 `;
     await sync.apply(await load('  jobs: [closed, self]\n', yml));
