@@ -74,21 +74,30 @@ export interface CheckReport {
 export async function checkConfigFiles(file: string, config: Config): Promise<CheckReport> {
   const problems: string[] = [];
   const named = filesNamedBy(config);
-  for (const { path, usedBy } of named) {
+  // One check per file, one line per place that names it, one count per file: two jobs sharing a missing
+  // token file are one problem to fix, not two.
+  const byPath = new Map<string, NamedFile[]>();
+  for (const entry of named) byPath.set(entry.path, [...(byPath.get(entry.path) ?? []), entry]);
+  let broken = 0;
+  for (const [path, uses] of byPath) {
     // Credential files are checked by the very reader the probes use (size cap, regular files only), so the check
     // can never say SUCCESS for a file the runtime then reports unreadable.
-    const problem = usedBy === 'prometheus.config_file' ? await fileProblem(path) : await credentialProblem(path);
-    if (problem) problems.push(`  FAILED: ${usedBy}: ${path}: ${problem}`);
+    const configOnly = uses.every((u) => u.usedBy === 'prometheus.config_file');
+    const problem = configOnly ? await fileProblem(path) : await credentialProblem(path);
+    if (!problem) continue;
+    broken++;
+    for (const { usedBy } of uses) problems.push(`  FAILED: ${usedBy}: ${path}: ${problem}`);
   }
   const targets = config.scrape_configs.reduce((n, job) => n + job.static_configs.reduce((m, sc) => m + sc.targets.length, 0), 0);
   const fileSd = config.scrape_configs.reduce((n, job) => n + job.file_sd_configs.length, 0);
+  const credentialFiles = new Set(named.filter((f) => f.usedBy !== 'prometheus.config_file').map((f) => f.path)).size;
   const lines = [
     `Checking ${file}`,
-    `  jobs: ${config.scrape_configs.length}, static targets: ${targets}, file_sd blocks: ${fileSd}, credential files: ${new Set(named.map((f) => f.path)).size}`,
+    `  jobs: ${config.scrape_configs.length}, static targets: ${targets}, file_sd blocks: ${fileSd}, credential files: ${credentialFiles}`,
     ...problems,
-    problems.length === 0 ? '  SUCCESS: config and every file it names are valid' : `  FAILED: ${problems.length} file problem(s)`,
+    broken === 0 ? '  SUCCESS: config and every file it names are valid' : `  FAILED: ${broken} file(s) with problems`,
   ];
-  return { ok: problems.length === 0, lines };
+  return { ok: broken === 0, lines };
 }
 
 async function credentialProblem(path: string): Promise<string | undefined> {

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { checkYamlDepth } from './yaml-depth.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { prepareFields } from './fields.js';
 import { keyPathSegment, NOT_SHOWN, quoteValue, redactQuoted } from './quote.js';
 import { configSchema, isIgnoredScrapeField, type Config, type HttpClientConfig, type ScrapeConfig } from './schema.js';
+import { goYamlValue, keyText, YamlLimitError, type GoYamlValue } from './yaml.js';
 
 /** Config files larger than this are refused before they are read. */
 export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
@@ -50,6 +52,11 @@ export interface ImportedPrometheusConfig {
   skipped: { job: string; reason: SkipReason; detail: string }[];
   /** Jobs of prometheus.yml deliberately left out: not in `prometheus.jobs`, or replaced by a job of our own file. */
   excluded: string[];
+  /** Fields of prometheus.yml this exporter does not know, accepted for a newer Prometheus (job '' for global/top level). */
+  unknownFields: { job: string; field: string; where: string }[];
+  /** Every file the import read (prometheus.yml first) and the scrape_config_files globs, for the watcher. */
+  files: string[];
+  scrapeConfigFiles: string[];
 }
 
 /** Reads a YAML file with the checks every config file deserves: exists, regular, not huge. */
@@ -94,7 +101,15 @@ export class YamlSource {
     if (tooDeep) {
       throw new ConfigError(file, `YAML error: ${tooDeep.message}`, tooDeep.line, tooDeep.col);
     }
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+    // YAML 1.1 with merge keys: what Prometheus's Go reader (yaml.v2) understands; see yaml.ts for the rest.
+    // Keys are compared as written (`y:` and `yes:` are two keys to yaml.v2, both `true` to YAML 1.1).
+    this.doc = parseDocument(text, {
+      lineCounter: this.lines,
+      uniqueKeys: (a, b) => keyText(a) === keyText(b),
+      prettyErrors: false,
+      version: '1.1',
+      merge: true,
+    });
     const first = this.doc.errors[0];
     if (first) {
       const pos = this.lines.linePos(first.pos[0]);
@@ -103,8 +118,19 @@ export class YamlSource {
     }
   }
 
+  /** The document as Go's yaml.v2 sees it, with the written text of non-string scalars (yaml.ts). */
+  goValue(): GoYamlValue {
+    try {
+      return goYamlValue(this.doc);
+    } catch (err) {
+      if (!(err instanceof YamlLimitError)) throw err;
+      const pos = err.node?.range ? this.lines.linePos(err.node.range[0]) : { line: 1, col: 1 };
+      throw new ConfigError(this.file, `YAML error: ${err.message}`, pos.line, pos.col);
+    }
+  }
+
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    return this.goValue().value;
   }
 
   /** A ConfigError located at a key path (at the key itself when `atKey`, else at its value). */
@@ -121,7 +147,7 @@ export class YamlSource {
       const segment = keyPath[i]!;
       const last = i === keyPath.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && keyText(p.key) === String(segment));
         if (!pair) return found;
         if (last && atKey) return pair.key as Node;
         node = pair.value;
@@ -147,13 +173,15 @@ export function formatKeyPath(keyPath: PathSegment[]): string {
 
 export function parseConfig(text: string, file: string): LoadedConfig {
   const source = new YamlSource(text, file);
-  const raw = source.toJS();
+  const { value: raw, texts } = source.goValue();
   if (raw === null || raw === undefined) {
     throw new ConfigError(file, 'config file is empty: expected a mapping with scrape_configs, credential_files or prometheus', 1, 1);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw source.errorAt([], 'the config must be a mapping of keys (global, scrape_configs, credential_files, prometheus, kubernetes)');
   }
+  // Unknown fields stay: the strict schema refuses them with "did you mean".
+  prepareFields(raw, texts, configSchema);
   const ignoredFields = stripIgnoredScrapeFields(raw as Record<string, unknown>);
   const result = configSchema.safeParse(raw, { error: describeIssue });
   if (!result.success) throw issueToError(source, result.error.issues);

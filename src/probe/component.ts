@@ -58,6 +58,7 @@ export class ProbeComponent implements Component {
   readonly name = 'probes';
   private readonly states = new Map<string, TargetState>();
   private jobs = new Map<string, ScrapeConfig>();
+  private skipped = new Map<string, { reason: string; detail: string }>();
   private readonly externalJobs = new Map<string, ScrapeConfig[]>();
   private global: GlobalConfig | undefined;
   private config: Config | undefined;
@@ -94,9 +95,15 @@ export class ProbeComponent implements Component {
     this.config = config;
     this.global = config.global;
     this.jobs = new Map(config.scrape_configs.map((j) => [j.job_name, j]));
+    this.skipped = new Map((loaded.imported?.skipped ?? []).map((s) => [s.job, s]));
     this.scheduler.setMaxConcurrent(config.global.max_concurrent_probes);
     await this.restartFileSd(config);
     this.recompute();
+  }
+
+  /** A job of the imported prometheus.yml that is not probed, and why (for /probe's answer). */
+  skippedJob(name: string): { reason: string; detail: string } | undefined {
+    return this.skipped.get(name);
   }
 
   /** The job a name refers to: the config's own, else one a sidecar source imported. */

@@ -11,6 +11,8 @@ import { scrapeUrl } from './targets.js';
 
 export interface OnDemandProber {
   job(name: string): ScrapeConfig | undefined;
+  /** A job of the imported prometheus.yml that is not probed, with the reason (sidecar mode). */
+  skippedJob?(name: string): { reason: string; detail: string } | undefined;
   /** The job's own probe timeout (probe block, scrape_timeout, global), which the timeout header may only shorten. */
   timeoutMs(job: ScrapeConfig): number;
   /** Scheme, host and port of every current target of the job (static, file SD, discovered). */
@@ -55,7 +57,12 @@ export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOp
     const moduleName = param('module');
     if (moduleName === '') return void res.status(400).type('text/plain').send('Module parameter is missing: use module=<job_name>\n');
     const job = prober.job(moduleName);
-    if (!job) return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
+    if (!job) {
+      // A job prometheus.yml has but we do not probe: say why, rather than that it does not exist.
+      const skipped = prober.skippedJob?.(moduleName);
+      if (skipped) return void res.status(400).type('text/plain').send(`Module "${moduleName}" is skipped, not probed (${skipped.reason}): ${skipped.detail}\n`);
+      return void res.status(400).type('text/plain').send(`Unknown module "${moduleName}": module is a job_name from the config\n`);
+    }
     const parsed = parseTargetParam(job, param('target'));
     if (!parsed.ok) return void res.status(400).type('text/plain').send(`${parsed.error}\n`);
     // Before anything is sent: a job's credentials go only to its own targets unless the operator opted in.

@@ -22,6 +22,16 @@ export class PrometheusImportStatus implements Component {
         for (const s of state()?.skipped ?? []) this.set({ scrape_job: s.job, reason: s.reason }, 1);
       },
     });
+    new Gauge({
+      name: 'scrape_auth_prometheus_unknown_field_info',
+      help: 'A field of the imported prometheus.yml this exporter does not know, accepted for a newer Prometheus: 1 (scrape_job is empty for global and top-level fields).',
+      labelNames: ['scrape_job', 'field'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const u of state()?.unknownFields ?? []) this.set({ scrape_job: u.job, field: u.field }, 1);
+      },
+    });
     this.jobsGauge = new Gauge({
       name: 'scrape_auth_prometheus_jobs',
       help: 'Jobs imported from prometheus.yml and probed (a job of our own config with the same name is not counted).',

@@ -45,6 +45,9 @@ export function mergePrometheusImport(own: LoadedConfig, imported: PrometheusImp
   for (const s of skipped) {
     logger?.info({ file: imported.file, scrape_job: s.job, reason: s.reason, detail: s.detail }, 'Not probing a job of prometheus.yml');
   }
+  for (const u of imported.unknownFields) {
+    logger?.warn({ file: imported.file, scrape_job: u.job, field: u.field, where: u.where }, 'Unknown field in prometheus.yml accepted (a newer Prometheus?); it does not change the probe');
+  }
   const known = new Set([...imported.jobs.map((j) => j.job_name), ...imported.skipped.map((s) => s.job)]);
   for (const name of filter ?? []) {
     if (!known.has(name) && !ownNames.has(name)) logger?.warn({ file: imported.file, scrape_job: name }, 'prometheus.jobs names a job prometheus.yml does not have');
@@ -52,7 +55,16 @@ export function mergePrometheusImport(own: LoadedConfig, imported: PrometheusImp
   return {
     ...own,
     config: { ...own.config, scrape_configs: [...own.config.scrape_configs, ...jobs] },
-    imported: { file: imported.file, digest: imported.digest, jobs: jobs.map((j) => j.job_name), skipped, excluded },
+    imported: {
+      file: imported.file,
+      digest: imported.digest,
+      jobs: jobs.map((j) => j.job_name),
+      skipped,
+      excluded,
+      unknownFields: imported.unknownFields,
+      files: imported.files,
+      scrapeConfigFiles: imported.scrapeConfigFiles,
+    },
   };
 }
 
@@ -61,7 +73,8 @@ export function mergePrometheusImport(own: LoadedConfig, imported: PrometheusImp
  * 1m timeout probed every 30s gets a 30s timeout rather than failing the whole import.
  */
 function clampTimeout(job: ScrapeConfig, own: LoadedConfig, logger?: Logger): ScrapeConfig {
-  const { intervalMs, timeoutMs } = probeTiming(job, own.config.global);
+  const { intervalMs } = probeTiming(job, own.config.global);
+  const timeoutMs = job.probe?.timeout ?? job.scrape_timeout ?? own.config.global.probe_timeout;
   if (timeoutMs <= intervalMs) return job;
   logger?.info({ scrape_job: job.job_name, timeout_ms: timeoutMs, interval_ms: intervalMs }, 'Probe timeout of an imported job cut to the probe interval');
   return { ...job, probe: { check_unauthenticated: false, ...job.probe, timeout: intervalMs } };
@@ -73,6 +86,8 @@ export function describeImport(loaded: LoadedConfig): string[] {
   if (!imported) return [];
   return [
     `  ${imported.file}: ${imported.jobs.length} job(s) imported, ${imported.skipped.length} skipped, ${imported.excluded.length} left out (prometheus.jobs or a job of ours with the same name)`,
+    ...imported.files.slice(1).map((f) => `  scrape_config_files: ${f}`),
     ...imported.skipped.map((s) => `  SKIPPED: job "${s.job}" (${s.reason}): ${s.detail}`),
+    ...imported.unknownFields.map((u) => `  WARNING: ${u.where}: unknown field "${u.field}"${u.job ? ` in job "${u.job}"` : ''} accepted for a newer Prometheus`),
   ];
 }

@@ -1,12 +1,10 @@
 // Watches the imported prometheus.yml and asks for a reload when its content changes.
 import { setLongInterval, type LongInterval } from '../timers.js';
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { readConfigText } from '../config/load.js';
 import type { Component } from '../runtime.js';
+import { importDigest, importWatchDirectories } from './import.js';
 
 export interface ConfigFileWatcherOptions {
   logger: Logger;
@@ -17,16 +15,11 @@ export interface ConfigFileWatcherOptions {
    * Keep it above chokidar's 50 ms change throttle, which drops (not delays) a second change event.
    */
   debounceMs?: number;
-  /** Digest of the file's text now, undefined when it cannot be read. Injected by tests. */
-  digestOf?: (file: string) => Promise<string | undefined>;
-}
-
-async function digestOfFile(file: string): Promise<string | undefined> {
-  try {
-    return createHash('sha256').update(await readConfigText(file)).digest('hex');
-  } catch {
-    return undefined;
-  }
+  /**
+   * Digest of prometheus.yml and its scrape_config_files now (importDigest), undefined when one cannot be read.
+   * Injected by tests.
+   */
+  digestOf?: (file: string, scrapeConfigFiles: readonly string[]) => Promise<string | undefined>;
 }
 
 /**
@@ -39,6 +32,9 @@ export class PrometheusConfigWatcher implements Component {
   readonly name = 'prometheus-config-watcher';
   private watcher: FSWatcher | undefined;
   private file: string | undefined;
+  private globs: readonly string[] = [];
+  /** The directories watched, as one key: a change of scrape_config_files may need others. */
+  private dirsKey: string | undefined;
   /** The digest the running (or last attempted) import was made from. */
   private digest: string | undefined;
   private debounce: NodeJS.Timeout | undefined;
@@ -52,10 +48,14 @@ export class PrometheusConfigWatcher implements Component {
     if (this.stopped) return;
     const file = loaded.imported?.file;
     this.digest = loaded.imported?.digest;
-    if (file !== this.file) {
+    this.globs = loaded.imported?.scrapeConfigFiles ?? [];
+    const dirs = file === undefined ? [] : importWatchDirectories(loaded.imported?.files ?? [file], this.globs);
+    const dirsKey = JSON.stringify(dirs);
+    this.file = file;
+    if (dirsKey !== this.dirsKey) {
       await this.closeWatcher();
-      this.file = file;
-      if (file !== undefined) await this.openWatcher(file);
+      this.dirsKey = dirsKey;
+      if (file !== undefined) await this.openWatcher(file, dirs);
     }
     const pollMs = loaded.config.global.credential_poll_interval;
     if (file === undefined) this.clearPoll();
@@ -74,13 +74,13 @@ export class PrometheusConfigWatcher implements Component {
     await this.closeWatcher();
   }
 
-  private async openWatcher(file: string): Promise<void> {
-    const watcher = watch(path.dirname(file), { depth: 0, ignoreInitial: true, persistent: false });
+  private async openWatcher(file: string, dirs: string[]): Promise<void> {
+    const watcher = watch(dirs, { depth: 0, ignoreInitial: true, persistent: false });
     watcher.on('all', () => this.schedule());
     watcher.on('error', (err) => this.options.logger.warn({ file, err: err instanceof Error ? err.message : String(err) }, 'Error watching prometheus.yml'));
     this.watcher = watcher;
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    this.options.logger.debug({ file }, 'Watching prometheus.yml');
+    this.options.logger.debug({ file, directories: dirs }, 'Watching prometheus.yml');
   }
 
   private async closeWatcher(): Promise<void> {
@@ -103,7 +103,7 @@ export class PrometheusConfigWatcher implements Component {
   private async check(): Promise<void> {
     const file = this.file;
     if (file === undefined || this.stopped) return;
-    const digest = await (this.options.digestOf ?? digestOfFile)(file);
+    const digest = await (this.options.digestOf ?? importDigest)(file, this.globs);
     if (digest === this.digest || this.file !== file) return;
     // Remembered before the reload: a broken file is tried once per change, not once per event or poll.
     this.digest = digest;

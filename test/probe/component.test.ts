@@ -10,6 +10,7 @@ import { createApp } from '../../src/app.js';
 import { createComponents, type Wiring } from '../../src/components.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger } from '../../src/log.js';
+import { createConfigLoader } from '../../src/sidecar/merge.js';
 import { createRegistry, registerSelfMetrics } from '../../src/metrics/self.js';
 import { FakeClock } from './fake-clock.js';
 import { METRICS_BODY, startServer, startTcp, tmpDir, until, type TestServer } from './helpers.js';
@@ -297,6 +298,19 @@ scrape_configs:
     expect((await s.get('/probe?target=ftp://x/&module=app')).body).toContain('unsupported scheme "ftp"');
     expect((await s.get(`/probe?target=${encodeURIComponent('http://u:p@x:1/')}&module=app`)).body).toContain('credentials in the URL are not allowed');
     expect((await s.get(`/probe?target=${encodeURIComponent('a b')}&module=app`)).status).toBe(400);
+  });
+
+  it('says why a module is not probed when it names a skipped job of prometheus.yml, instead of "Unknown module"', async () => {
+    const h = await harness();
+    writeFileSync(path.join(h.dir, 'prometheus.yml'), 'scrape_configs:\n  - job_name: aws\n    sigv4: { region: eu-west-1 }\n    static_configs: [ { targets: ["x:1"] } ]\n');
+    writeFileSync(path.join(h.dir, 'own.yml'), 'prometheus: { config_file: prometheus.yml }\n');
+    await h.wiring.probes.apply(await createConfigLoader(path.join(h.dir, 'own.yml'), silentLogger())());
+    const s = await serve(h);
+    expect(await s.get('/probe?target=x:1&module=aws')).toMatchObject({
+      status: 400,
+      body: 'Module "aws" is skipped, not probed (sigv4): sigv4 authentication is not probed\n',
+    });
+    expect((await s.get('/probe?target=x:1&module=nope')).body).toBe('Unknown module "nope": module is a job_name from the config\n');
   });
 
   it('probes now with the module\'s auth and answers only that probe\'s metrics from a fresh registry', async () => {

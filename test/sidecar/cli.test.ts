@@ -26,6 +26,19 @@ describe('the exporter with prometheus.config_file', () => {
     expect(result.stdout).toContain(`FAILED: job "app" bearer_token_file: ${path.join(dir, 'secrets/token')}: no such file or directory`);
   });
 
+  it('--config.check refuses a typo in prometheus.yml with "did you mean", and lists a newer field as a warning', async () => {
+    await prometheusYml('scrape_configs:\n  - job_name: app\n    basic_auht: { username: u, password: canary-pw }\n');
+    const typo = await runExporter([...args(), '--config.check']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim()).toBe(`error: ${path.join(dir, 'prometheus.yml')}:3:5: scrape_configs[0].basic_auht: unknown field "basic_auht", did you mean "basic_auth"?`);
+    expect(typo.stdout + typo.stderr).not.toContain('canary-pw');
+
+    await prometheusYml('scrape_configs:\n  - job_name: app\n    scrape_fancy_future_option: true\n    static_configs: [ { targets: ["a:1"] } ]\n');
+    const newer = await runExporter([...args(), '--config.check']);
+    expect(newer.code).toBe(0);
+    expect(newer.stdout).toContain(`WARNING: ${path.join(dir, 'prometheus.yml')}:3:5: unknown field "scrape_fancy_future_option" in job "app" accepted for a newer Prometheus`);
+  });
+
   it.each([
     { mode: 'with --config.check', flags: ['--config.check'] },
     { mode: 'at start-up', flags: [] },

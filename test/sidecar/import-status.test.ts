@@ -41,6 +41,26 @@ describe('the import status metrics', () => {
     expect(text).toContain('scrape_auth_prometheus_jobs 2');
   });
 
+  it('names each field of a newer Prometheus it accepted, and forgets it once the field is gone', async () => {
+    const registry = new Registry();
+    const status = new PrometheusImportStatus(registry);
+    await status.apply(
+      await load(
+        'prometheus: { config_file: prometheus.yml }\n',
+        'global: { shiny_new_global: 1 }\nscrape_configs:\n  - job_name: ok\n    scrape_fancy_future_option: true\n  - job_name: ref\n    tls_config: { ca_ref: vault }\n',
+      ),
+    );
+    let text = await registry.metrics();
+    expect(text).toContain('scrape_auth_prometheus_unknown_field_info{scrape_job="",field="global.shiny_new_global"} 1');
+    expect(text).toContain('scrape_auth_prometheus_unknown_field_info{scrape_job="ok",field="scrape_fancy_future_option"} 1');
+    expect(text).toContain('scrape_auth_prometheus_unknown_field_info{scrape_job="ref",field="tls_config.ca_ref"} 1');
+    expect(text).toContain('scrape_auth_prometheus_job_skipped{scrape_job="ref",reason="unsupported_config"} 1');
+
+    await status.apply(await load('prometheus: { config_file: prometheus.yml }\n', 'scrape_configs:\n  - job_name: ok\n'));
+    text = await registry.metrics();
+    expect(text).not.toContain('scrape_auth_prometheus_unknown_field_info{');
+  });
+
   it('shows nothing without prometheus.config_file', async () => {
     const registry = new Registry();
     const status = new PrometheusImportStatus(registry);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { filesNamedBy } from '../../src/config/check.js';
+import { probeTiming } from '../../src/config/schema.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { createConfigLoader } from '../../src/sidecar/merge.js';
 
@@ -17,6 +18,7 @@ scrape_configs:
     bearer_token_file: secrets/shared-token
     static_configs: [ { targets: ["from-prometheus:1"] } ]
   - job_name: slow
+    scrape_interval: 5m
     scrape_timeout: 2m
     static_configs: [ { targets: ["slow:1"] } ]
   - job_name: cloud
@@ -94,9 +96,17 @@ prometheus: { config_file: prometheus.yml }
   });
 
   it("cuts an imported scrape_timeout longer than our probe interval to the interval instead of failing", async () => {
-    const loaded = await load('global: { probe_interval: 1m }\nprometheus: { config_file: prometheus.yml }\n');
+    const loaded = await load('prometheus: { config_file: prometheus.yml, probe: { interval: 1m } }\n');
     const slow = loaded.config.scrape_configs.find((j) => j.job_name === 'slow');
     expect(slow?.probe?.timeout).toBe(60_000);
+  });
+
+  it("probes an imported job at its own scrape_interval when neither prometheus.probe nor the job's probe block says otherwise", async () => {
+    const loaded = await load('global: { probe_interval: 30s }\nprometheus: { config_file: prometheus.yml }\n');
+    const slow = loaded.config.scrape_configs.find((j) => j.job_name === 'slow')!;
+    expect(probeTiming(slow, loaded.config.global)).toEqual({ intervalMs: 300_000, timeoutMs: 120_000 });
+    const app = loaded.config.scrape_configs.find((j) => j.job_name === 'app')!;
+    expect(probeTiming(app, loaded.config.global)).toEqual({ intervalMs: 30_000, timeoutMs: 5_000 });
   });
 
   it('keeps static targets without a Prometheus URL, and drops them with one (its active targets are the truth)', async () => {

@@ -8,6 +8,7 @@ import { createLogger, silentLogger } from '../../src/log.js';
 import { registerSelfMetrics } from '../../src/metrics/self.js';
 import { Runtime, type Component } from '../../src/runtime.js';
 import { createConfigLoader } from '../../src/sidecar/merge.js';
+import { importDigest } from '../../src/sidecar/import.js';
 import { PrometheusConfigWatcher } from '../../src/sidecar/watch.js';
 
 /** Polls until `condition` holds, failing after `timeoutMs`: no fixed sleeps. */
@@ -42,18 +43,16 @@ describe('watching prometheus.yml', () => {
   async function start(prometheusYml: string, pollInterval = '1h') {
     await writeFile(own, `global: { credential_poll_interval: ${pollInterval} }\nprometheus: { config_file: ${prometheusYml} }\n`);
     const load = createConfigLoader(own, silentLogger());
-    const counts = { reloads: 0, checks: 0 };
+    const counts = { reloads: 0, checks: 0, applied: 0 };
     watcher = new PrometheusConfigWatcher({
       logger: silentLogger(),
       requestReload: () => {
         counts.reloads++;
-        void load().then((loaded) => watcher?.apply(loaded), () => undefined);
+        void load().then((loaded) => watcher?.apply(loaded), () => undefined).then(() => counts.applied++);
       },
-      digestOf: async (file) => {
-        const { createHash } = await import('node:crypto');
-        const { readFile } = await import('node:fs/promises');
+      digestOf: async (file, globs) => {
         counts.checks++;
-        return readFile(file).then((t) => createHash('sha256').update(t).digest('hex'), () => undefined);
+        return importDigest(file, globs);
       },
     });
     await watcher.apply(await load());
@@ -93,6 +92,18 @@ describe('watching prometheus.yml', () => {
     await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
     await rm(path.join(dir, '..v1'), { recursive: true });
     await until(() => counts.reloads === 1, 5000, 'a reload after the ..data swap');
+  });
+
+  it('reloads when a file matching scrape_config_files appears in another directory, or changes', async () => {
+    await mkdir(path.join(dir, 'jobs.d'));
+    await writeFile(path.join(dir, 'prometheus.yml'), 'scrape_config_files: [jobs.d/*.yml]\n' + JOB('a'));
+    const counts = await start('prometheus.yml');
+    await writeFile(path.join(dir, 'jobs.d', 'b.yml'), JOB('b'));
+    await until(() => counts.reloads === 1, 10_000, 'a reload for the new file');
+    // The next change only after that reload read the files, or it would already hold it.
+    await until(() => counts.applied === 1, 10_000, 'the reload applied');
+    await writeFile(path.join(dir, 'jobs.d', 'b.yml'), JOB('c'));
+    await until(() => counts.reloads === 2, 10_000, 'a reload for the changed file');
   });
 
   it('re-checks every credential_poll_interval, catching a change no event reported', async () => {
@@ -140,6 +151,13 @@ describe('a reload after prometheus.yml changes', () => {
     await until(async () => (await reloadGauge()) === 0, 5000, 'the failed reload');
     expect(rt.current?.config.scrape_configs.map((j) => j.job_name)).toEqual(['a']);
     expect(logLines.join('')).toMatch(/level=error msg="Error reloading config, keeping the previous one" err=".*prometheus\.yml:3:\d+: YAML error/);
+
+    // A change Prometheus itself refuses fails the reload the same way: a typo must not become a job without credentials.
+    await writeFile(prom, 'scrape_configs:\n  - job_name: b\n    basic_auht: { username: u, password_file: pw }\n');
+    await until(() => logLines.join('').includes('did you mean'), 5000, 'the refused reload');
+    expect(await reloadGauge()).toBe(0);
+    expect(rt.current?.config.scrape_configs.map((j) => j.job_name)).toEqual(['a']);
+    expect(logLines.join('')).toMatch(/prometheus\.yml:3:5: scrape_configs\[0\]\.basic_auht: unknown field \\"basic_auht\\", did you mean \\"basic_auth\\"\?/);
 
     await writeFile(prom, JOB('c'));
     await until(async () => (await reloadGauge()) === 1, 5000, 'the good reload');
