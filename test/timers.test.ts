@@ -65,8 +65,10 @@ describe('every timer the components set by default', () => {
 
     writeFileSync(path.join(dir, 'token'), 'x');
     writeFileSync(path.join(dir, 'targets.json'), '[{"targets":["127.0.0.1:1"]}]');
+    // 2,000,000 h (~228 years) is far past 2^31-1 ms and still within Go's duration range (~292 years), which
+    // Prometheus's duration parser enforces ("duration out of range").
     const yaml = `
-global: { probe_interval: 10000000h, probe_timeout: 9000000h, credential_poll_interval: 25d }
+global: { probe_interval: 2000000h, probe_timeout: 1900000h, credential_poll_interval: 25d }
 scrape_configs:
   - job_name: app
     bearer_token_file: token
@@ -106,7 +108,7 @@ describe('the built exporter with a 10000000h probe interval and a 25d poll', ()
     writeFileSync(path.join(dir, 'token'), 'x');
     writeFileSync(
       path.join(dir, 'scrape-auth.yml'),
-      `global: { probe_interval: 10000000h, credential_poll_interval: 25d }
+      `global: { probe_interval: 2000000h, credential_poll_interval: 25d }
 scrape_configs:
   - job_name: app
     bearer_token_file: token
