@@ -18,6 +18,8 @@ import { createHttpServer, createTlsServer, type WebServer } from './web/server.
 import type { WebConfigSource } from './web/source.js';
 
 const SHUTDOWN_GRACE_MS = 1500;
+/** Set by a signal during start-up: whatever the half-started exporter then reports, the exit code is 0. */
+let stoppingDuringStartup = false;
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCli(argv);
@@ -30,6 +32,28 @@ async function main(argv: string[]): Promise<number> {
   if (options.configCheck) return configCheck(options);
 
   const logger = createLogger(options.logLevel, options.logFormat);
+  // SIGTERM or SIGINT while starting (Kubernetes stops pods that are still starting): stop what exists, exit 0,
+  // as after start-up. Replaced by the regular handlers once listening.
+  let stopAll: () => Promise<void> = async () => undefined;
+  const startupSignal = (signal: string) => {
+    stoppingDuringStartup = true;
+    logger.info({ signal }, 'Shutting down during start-up');
+    const force = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
+    force.unref();
+    void stopAll().finally(() => process.exit(0));
+  };
+  // One listener per signal for the whole run, pointed at the current handler: removing a listener and adding
+  // another lets Node close and reopen the signal watcher, and a signal pending in between is lost (seen: a
+  // SIGTERM right after "Listening on" left the process running).
+  let onSignal: (signal: string) => void = startupSignal;
+  let signalled = false;
+  const dispatch = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    onSignal(signal);
+  };
+  process.on('SIGTERM', () => dispatch('SIGTERM'));
+  process.on('SIGINT', () => dispatch('SIGINT'));
   let web: WebConfigSource | undefined;
   if (options.webConfigFile !== undefined) {
     // Imported only with --web.config.file: its schema, TLS loading and bcrypt are megabytes of RSS otherwise unused.
@@ -57,9 +81,9 @@ async function main(argv: string[]): Promise<number> {
   const demo: Demo | undefined = options.demo ? await (await import('./demo/demo.js')).startDemo({ logger }) : undefined;
   const configFile = demo?.configFile ?? options.configFile;
   runtime = new Runtime({ load: createConfigLoader(configFile, logger), components: wiring.components, metrics, logger });
-  const stopAll = async () => {
-    await runtime.stop();
-    await demo?.stop();
+  stopAll = async () => {
+    // Side by side: the demo's directory (tokens, passwords) goes even when a component is slow to stop.
+    await Promise.all([runtime?.stop(), demo?.stop()]);
   };
 
   const first = await runtime.reload();
@@ -106,11 +130,10 @@ async function main(argv: string[]): Promise<number> {
       logger.info({ signal }, 'Shutting down');
       const force = setTimeout(() => resolve(0), SHUTDOWN_GRACE_MS);
       force.unref();
-      void server.close().then(() => resolve(0));
-      void stopAll();
+      // Exit once both are done (or at the grace deadline): the demo's directory must be gone before we exit.
+      void Promise.all([server.close(), stopAll()]).then(() => resolve(0));
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    onSignal = shutdown;
   });
 }
 
@@ -134,7 +157,7 @@ async function configCheck(options: CliOptions): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => process.exit(stoppingDuringStartup ? 0 : code),
   (err: unknown) => {
     // Our own bug, not a user error: the stack helps whoever reports it.
     process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,5 +1,6 @@
 // --config.check: validate the config and every file it names, as `promtool check config` does.
 import { access, constants, stat } from 'node:fs/promises';
+import { readCredentialFile } from '../credentials/read.js';
 import type { Config, HttpClientConfig } from './schema.js';
 
 /** How a job uses a credential file, as `scrape_auth_credential_usage_info{usage}` names it. */
@@ -74,7 +75,9 @@ export async function checkConfigFiles(file: string, config: Config): Promise<Ch
   const problems: string[] = [];
   const named = filesNamedBy(config);
   for (const { path, usedBy } of named) {
-    const problem = await fileProblem(path);
+    // Credential files are checked by the very reader the probes use (size cap, regular files only), so the check
+    // can never say SUCCESS for a file the runtime then reports unreadable.
+    const problem = usedBy === 'prometheus.config_file' ? await fileProblem(path) : await credentialProblem(path);
     if (problem) problems.push(`  FAILED: ${usedBy}: ${path}: ${problem}`);
   }
   const targets = config.scrape_configs.reduce((n, job) => n + job.static_configs.reduce((m, sc) => m + sc.targets.length, 0), 0);
@@ -86,6 +89,11 @@ export async function checkConfigFiles(file: string, config: Config): Promise<Ch
     problems.length === 0 ? '  SUCCESS: config and every file it names are valid' : `  FAILED: ${problems.length} file problem(s)`,
   ];
   return { ok: problems.length === 0, lines };
+}
+
+async function credentialProblem(path: string): Promise<string | undefined> {
+  const outcome = await readCredentialFile(path);
+  return outcome.ok ? undefined : outcome.problem;
 }
 
 async function fileProblem(path: string): Promise<string | undefined> {

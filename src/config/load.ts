@@ -1,6 +1,7 @@
 // Reads a config file into a validated Config, with errors that name the file, line, column and key path.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { checkYamlDepth } from './yaml-depth.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { keyPathSegment, NOT_SHOWN, quoteValue, redactQuoted } from './quote.js';
@@ -88,6 +89,11 @@ export class YamlSource {
     readonly text: string,
     readonly file: string,
   ) {
+    // Before parsing: the parser itself is what a deeply nested file makes slow and big.
+    const tooDeep = checkYamlDepth(text);
+    if (tooDeep) {
+      throw new ConfigError(file, `YAML error: ${tooDeep.message}`, tooDeep.line, tooDeep.col);
+    }
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
     const first = this.doc.errors[0];
     if (first) {

@@ -40,7 +40,7 @@ const EMPTY: Inspection = {
 export function inspectCredential(content: Buffer): Inspection {
   const text = content.toString('utf8').trim();
   if (text.includes('-----BEGIN ')) return inspectPem(text);
-  if (JWS_COMPACT.test(text)) return inspectJwt(text);
+  if (text.length <= MAX_JWT_BYTES && JWS_COMPACT.test(text)) return inspectJwt(text);
   return EMPTY;
 }
 
@@ -68,15 +68,44 @@ function inspectJwt(text: string): Inspection {
   };
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+/** A CA bundle as big as a system trust store (~150) fits; beyond this the rest of the bundle is not inspected. */
+export const MAX_CERTIFICATES_PER_BUNDLE = 512;
+/** PEM blocks of any kind looked at in one file (keys, parameters, damaged blocks count too). */
+export const MAX_PEM_BLOCKS = 1024;
+/** A projected service-account token is ~1 KiB; a "JWT" larger than this is reported as opaque, not decoded. */
+export const MAX_JWT_BYTES = 64 * 1024;
+/** PEM labels are short ("CERTIFICATE", "ENCRYPTED PRIVATE KEY"); a longer run is not a label. */
+const MAX_PEM_LABEL = 64;
+
+/**
+ * PEM blocks found by one forward scan over the markers: each BEGIN opens a block (replacing an unclosed one),
+ * the matching END closes it. Linear in the text: the former lazy regex searched to the end of the file once per
+ * BEGIN marker, so 1 MiB of `-----BEGIN A-----` lines froze the process for ~30 s.
+ */
+export function pemBlocks(text: string, maxBlocks = MAX_PEM_BLOCKS): { label: string; block: string }[] {
+  const marker = new RegExp(`-----(BEGIN|END) ([A-Z0-9 ]{1,${MAX_PEM_LABEL}})-----`, 'g');
+  const blocks: { label: string; block: string }[] = [];
+  let open: { label: string; start: number } | undefined;
+  for (const match of text.matchAll(marker)) {
+    const [whole, kind, label] = match as unknown as [string, string, string];
+    if (kind === 'BEGIN') {
+      open = { label, start: match.index };
+    } else if (open && open.label === label) {
+      blocks.push({ label, block: text.slice(open.start, match.index + whole.length) });
+      open = undefined;
+      if (blocks.length >= maxBlocks) break;
+    }
+  }
+  return blocks;
+}
 
 function inspectPem(text: string): Inspection {
   const certs: X509Certificate[] = [];
   let keyFound = false;
   let keyPublicKey: Buffer | undefined;
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    const [block, label] = match as unknown as [string, string];
+  for (const { label, block } of pemBlocks(text)) {
     if (label === 'CERTIFICATE') {
+      if (certs.length >= MAX_CERTIFICATES_PER_BUNDLE) continue;
       try {
         certs.push(new X509Certificate(block));
       } catch {
@@ -86,6 +115,7 @@ function inspectPem(text: string): Inspection {
       // Needs a passphrase Prometheus does not support either; still recognisably a key.
       keyFound = true;
     } else if (label.endsWith('PRIVATE KEY')) {
+      if (keyFound && keyPublicKey) continue;
       try {
         const key = createPrivateKey(block);
         keyFound = true;

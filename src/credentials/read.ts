@@ -3,6 +3,8 @@ import { close, constants, fstat, open, read, stat, type Stats } from 'node:fs';
 
 /** Credential files larger than this are not read (a token, a key or a CA bundle is far smaller). */
 export const MAX_CREDENTIAL_BYTES = 1024 * 1024;
+/** Buffer growth step for a file whose stat size is unknown (0, as /proc files report it). */
+const READ_CHUNK_BYTES = 4096;
 
 export type ReadOutcome =
   | { ok: true; content: Buffer; size: number; mtimeMs: number; mode: number }
@@ -31,14 +33,28 @@ export function readCredentialFile(path: string, maxBytes = MAX_CREDENTIAL_BYTES
           const openedKind = nonRegularKind(opened);
           if (openedKind) return finish({ ok: false, exists: true, problem: `is a ${openedKind}, not a regular file` });
           // One byte more than the file's size, at most one more than the cap: a full buffer means over the cap.
-          const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(opened.size, 0) + 1));
-          // One read: for a regular file a short read is its end, and a full buffer means it is over the cap.
-          read(fd, buffer, 0, buffer.length, 0, (readErr, length) => {
-            if (readErr) return finish({ ok: false, exists: true, problem: describeErrno(readErr) });
-            if (length > maxBytes) return finish({ ok: false, exists: true, problem: `is more than the ${maxBytes}-byte limit` });
-            // Only the bytes read are handed out: the rest of an unsafe allocation never leaves here.
-            finish({ ok: true, content: buffer.subarray(0, length), size: length, mtimeMs: opened.mtimeMs, mode: opened.mode });
-          });
+          let buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(opened.size, 0) + 1));
+          let total = 0;
+          const next = () =>
+            read(fd, buffer, total, buffer.length - total, total, (readErr, length) => {
+              if (readErr) return finish({ ok: false, exists: true, problem: describeErrno(readErr) });
+              total += length;
+              if (total > maxBytes) return finish({ ok: false, exists: true, problem: `is more than the ${maxBytes}-byte limit` });
+              // Usually one read: exactly the size stat gave, with room to spare, is the end. A file whose stat
+              // size lies (0 for /proc-style files, or one still growing) is read on until EOF, never past the cap.
+              const done = length === 0 || (opened.size > 0 && total === opened.size && total < buffer.length);
+              if (!done) {
+                if (total === buffer.length) {
+                  const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(buffer.length * 2, READ_CHUNK_BYTES)));
+                  buffer.copy(bigger, 0, 0, total);
+                  buffer = bigger;
+                }
+                return next();
+              }
+              // Only the bytes read are handed out: the rest of an unsafe allocation never leaves here.
+              finish({ ok: true, content: buffer.subarray(0, total), size: total, mtimeMs: opened.mtimeMs, mode: opened.mode });
+            });
+          next();
         });
       });
     };

@@ -9,6 +9,8 @@ import type { Component } from '../runtime.js';
 import type { CredentialFileStatus } from '../status/types.js';
 import { publicKeysMatch } from './inspect.js';
 import { registerCredentialMetrics } from './metrics.js';
+import { ExhaustionReporter, isDescriptorExhaustion } from '../exhaustion.js';
+import { longTimers } from '../timers.js';
 import { nodeObserverFs, observeFile, type ObserverFs } from './observe.js';
 import type { Config } from '../config/schema.js';
 import type { NamedFilesContext } from '../config/check.js';
@@ -34,12 +36,8 @@ export interface Timers {
   clearInterval(handle: unknown): void;
 }
 
-const nodeTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-};
+/** A poll interval past 2^31-1 ms (25d) must not fire every millisecond: chained, unref'd timers (src/timers.ts). */
+const nodeTimers: Timers = longTimers;
 
 export interface CredentialWatcherOptions {
   registry: Registry;
@@ -97,12 +95,14 @@ export class CredentialWatcher implements Component {
   private readonly fs: ObserverFs;
   private readonly timers: Timers;
   private readonly logger: Logger;
+  private readonly exhaustion: ExhaustionReporter;
 
   constructor(private readonly options: CredentialWatcherOptions) {
     this.now = options.now ?? Date.now;
     this.fs = options.fs ?? nodeObserverFs;
     this.timers = options.timers ?? nodeTimers;
     this.logger = options.logger;
+    this.exhaustion = new ExhaustionReporter(options.registry, 'credentials', options.logger, this.now);
     registerCredentialMetrics(options.registry, {
       files: () => this.entries.values(),
       keyMatches: () => this.keyMatches(),
@@ -246,6 +246,11 @@ export class CredentialWatcher implements Component {
   private async observe(entry: Entry): Promise<void> {
     const seen = await observeFile(entry.path, entry.state.hash, this.fs);
     if (entry.removed || this.stopped) return;
+    if (isDescriptorExhaustion(seen.problem)) {
+      // Out of descriptors says nothing about the file: keep what was last seen, count and log our trouble.
+      this.exhaustion.report({ path: entry.path });
+      return;
+    }
     const prev = entry.state;
     const { state, contentChanged, changed } = advance(prev, seen, this.now());
     entry.state = state;

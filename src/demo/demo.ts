@@ -136,8 +136,10 @@ credential_files:
     dir,
     stop: async () => {
       clearInterval(timer);
-      await target.close();
+      // The directory first: it holds the demo's tokens and passwords, and closing the target may wait on
+      // connections past the shutdown grace.
       await rm(dir, { recursive: true, force: true });
+      await target.close();
     },
   };
 }

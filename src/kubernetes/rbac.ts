@@ -1,4 +1,5 @@
 // The RBAC checker component: asks the API server, every check_interval, what this pod's service account may do.
+import { clearLong, setLongTimeout } from '../timers.js';
 import type { Dispatcher } from 'undici';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -22,9 +23,10 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
+/** Chained, unref'd timers: an interval past 2^31-1 ms must not fire every millisecond (src/timers.ts). */
 const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  set: (fn, ms) => setLongTimeout(fn, ms),
+  clear: (handle) => clearLong(handle),
 };
 
 export interface RbacCheckerOptions {

@@ -207,7 +207,10 @@ export function classifyError(err: unknown, ctx: ErrorContext): Classified {
       return { result: 'tls_error', message: get(`remote error: tls: ${ALERT_TEXT[name] ?? name.toLowerCase().replace(/_/g, ' ')}`) };
     }
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') {
-      // OpenSSL's reaction to a plain-HTTP answer; Go notices the same bytes and says so.
+      // OpenSSL's reaction to a first record that is not TLS. Go's transport words it by the record header: "HTTP/"
+      // is a plain HTTP server, anything else is not a TLS handshake. Without the bytes, the common case (HTTP).
+      const sniffed = chain(err).find((e) => e['firstBytes'] instanceof Buffer)?.['firstBytes'] as Buffer | undefined;
+      if (sniffed && sniffed.toString('latin1') !== 'HTTP/') return { result: 'tls_error', message: get('tls: first record does not look like a TLS handshake') };
       return { result: 'tls_error', message: get('http: server gave HTTP response to HTTPS client') };
     }
     if (code === 'ERR_SSL_UNSUPPORTED_PROTOCOL' || code === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE' || code === 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION') {

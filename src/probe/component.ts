@@ -4,13 +4,15 @@ import type { Registry } from 'prom-client';
 import { filesNamedBy } from '../config/check.js';
 import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
+import { ExhaustionReporter } from '../exhaustion.js';
 import type { Component } from '../runtime.js';
+import { longTimers } from '../timers.js';
 import type { TargetStatus } from '../status/types.js';
 import type { LookupFn } from './connect.js';
 import type { FileSd } from './file-sd.js';
 import { emptyCounts, registerProbeMetrics, type TargetState } from './metrics.js';
 import { probe as realProbe, stripUserinfo, type ProbeDeps, type ProbeJob, type ProbeResult, type ProbeTarget } from './probe.js';
-import { realTimers, Scheduler, type Timers } from './scheduler.js';
+import { Scheduler, type Timers } from './scheduler.js';
 import { OAuth2Tokens } from './oauth2.js';
 import type { Environment } from './proxy.js';
 import { originOf, type Origin } from './target-policy.js';
@@ -57,13 +59,16 @@ export class ProbeComponent implements Component {
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly warnedJobs = new Set<string>();
+  private readonly exhaustion: ExhaustionReporter;
 
   constructor(private readonly options: ProbeComponentOptions) {
     this.now = options.now ?? Date.now;
-    this.timers = options.timers ?? realTimers;
+    // Long timers: an interval past 2^31-1 ms must not fire every millisecond (src/timers.ts).
+    this.timers = options.timers ?? longTimers;
     this.probeFn = options.probe ?? realProbe;
     this.scheduler = new Scheduler(this.now, this.timers, 64);
     registerProbeMetrics(options.registry, () => this.states.values());
+    this.exhaustion = new ExhaustionReporter(options.registry, 'probe', options.logger, this.now);
   }
 
   async apply(loaded: LoadedConfig): Promise<void> {
@@ -220,6 +225,11 @@ export class ProbeComponent implements Component {
     const result = await this.probeNow(state.target, job);
     // The target may have been removed (or replaced) while the probe ran: its result is dropped then.
     if (this.states.get(key) !== state) return;
+    if (result.exhausted) {
+      // Out of descriptors is our trouble, not the target's: the last real verdict stands.
+      this.exhaustion.report({ scrape_job: state.target.job, instance: state.target.instance });
+      return;
+    }
     state.last = result;
     state.counts[result.result]++;
     // Checked first: the object below would be built for every probe even when debug logging is off.
@@ -229,6 +239,11 @@ export class ProbeComponent implements Component {
         'Probe finished',
       );
     }
+  }
+
+  /** The job's probe timeout: what the /probe timeout header may shorten, never lengthen. */
+  timeoutMs(job: ScrapeConfig): number {
+    return this.global ? probeTiming(job, this.global).timeoutMs : (job.probe?.timeout ?? job.scrape_timeout ?? 10_000);
   }
 
   /** One probe with the component's shared edges (lookup, TLS contexts); used by the scheduler and /probe. */

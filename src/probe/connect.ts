@@ -3,6 +3,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { socksConnect, type SocksAuth } from './socks.js';
+import { firstServerBytes, NOT_TLS_CODES } from './tls-sniff.js';
 
 /** Resolves a host name to one address; injected so tests never send a DNS query. */
 export type LookupFn = (hostname: string) => Promise<{ address: string; family: number }>;
@@ -227,6 +228,12 @@ function tlsHandshake(socket: net.Socket, plan: TlsPlan, dialPlan: DialPlan, rec
       dialPlan.signal.removeEventListener('abort', onAbort);
       restore();
       secure.destroy();
+      const code = (err as { code?: string }).code;
+      // Not TLS at all: what the server sent decides Go's wording (tls-sniff.ts). Direct connections only.
+      if (record && !dialPlan.proxy && code && NOT_TLS_CODES.has(code) && socket.remoteAddress && socket.remotePort) {
+        void firstServerBytes(socket.remoteAddress, socket.remotePort, net.isIP(name) === 0 ? name : undefined, dialPlan.signal).then((firstBytes) => reject(Object.assign(err, { firstBytes })));
+        return;
+      }
       reject(err);
     };
     secure.once('error', onError);

@@ -1,5 +1,10 @@
 // Reads the missing permission out of a 403 body as the kubelet and kube-rbac-proxy write it.
 
+/** How much of a 403 body is searched for the `Forbidden (…)` line. */
+export const MAX_FORBIDDEN_SCAN_CHARS = 4096;
+/** `user, verb, resource, subresource` or `url`, plus room for a field or two a newer proxy may add. */
+const MAX_FORBIDDEN_FIELDS = 16;
+
 /** A Kubernetes name (DNS subdomain) is at most 253 characters; a label value longer than that is not one. */
 export const MAX_FORBIDDEN_FIELD_LENGTH = 253;
 
@@ -23,10 +28,11 @@ export interface ForbiddenInfo {
  * (kube-rbac-proxy for a non-resource URL: the URL is reported as the resource).
  */
 export function parseForbidden(body: string): ForbiddenInfo | undefined {
-  const match = /Forbidden \(([^()\n]*)\)/.exec(body);
+  // The kubelet's line is ~150 bytes at the top of the body; only a bounded head is searched.
+  const match = /Forbidden \(([^()\n]{0,1024})\)/.exec(body.slice(0, MAX_FORBIDDEN_SCAN_CHARS));
   if (!match) return undefined;
   const fields = new Map<string, string>();
-  for (const part of match[1]!.split(',')) {
+  for (const part of match[1]!.split(',', MAX_FORBIDDEN_FIELDS)) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());

@@ -6,6 +6,8 @@ import type { ProbeResultKind } from '../status/types.js';
 import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type TlsPlan } from './connect.js';
+import { isDescriptorExhaustion } from '../exhaustion.js';
+import { setLongTimeout } from '../timers.js';
 import { checkExposition } from './exposition.js';
 import { parseForbidden, validForbidden, type ForbiddenInfo } from './forbidden.js';
 import { OAuth2Tokens, type TokenRequestRecord } from './oauth2.js';
@@ -53,6 +55,8 @@ export interface ProbeDeps {
   env?: Environment;
   /** The jobs' oauth2 tokens, kept between probes (one per component; a shared one when not given). */
   oauth2?: OAuth2Tokens;
+  /** Aborts the probe when whoever asked for it is gone (a /probe client that hung up). */
+  signal?: AbortSignal;
 }
 
 export interface HopTrace {
@@ -79,6 +83,8 @@ export interface AttemptResult {
   bodyBytesRead: number;
   /** Why a 200 is not an exposition. */
   invalidReason?: string;
+  /** The exporter ran out of file descriptors: the verdict says nothing about the target or its files. */
+  exhausted?: boolean;
   hops: HopTrace[];
 }
 
@@ -106,6 +112,7 @@ export async function probe(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps)
     const bare = await attempt(target, job, deps, false, sent);
     main.hops.push(...bare.hops);
     unauthenticated = { statusCode: bare.statusCode, authEnforced: authEnforced(bare), result: bare.result, error: bare.error };
+    if (bare.exhausted) main.exhausted = true;
   }
   return finish({ ...main, durationSeconds: (clock() - started) / 1000, finishedMs: now(), unauthenticated }, sent);
 }
@@ -142,7 +149,7 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   let headers: HeaderEntry[] = [];
   if (withCredentials) {
     const resolved = await resolveHeaders(job, read, sent);
-    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}` };
+    if (!resolved.ok) return { ...out, result: 'credentials_error', error: `Get "${url}": ${resolved.message}`, exhausted: isDescriptorExhaustion(resolved.message) };
     headers = resolved.value;
   } else {
     headers = (await resolveHeaders({ http_headers: job.http_headers ?? {} }, read).then((r) => (r.ok ? r.value : []))).filter((h) => !h.credential);
@@ -151,7 +158,12 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
   const controller = new AbortController();
   // Made only when the deadline passes: an Error captures a stack trace, and almost every probe ends in time.
   const deadline = () => new ProbeError(PROBE_ERROR_CODES.timeout, 'context deadline exceeded');
-  const timer = setTimeout(() => controller.abort(deadline()), deps.timeoutMs);
+  // A long timer: a timeout past 2^31-1 ms would otherwise fire after 1 ms (src/timers.ts).
+  const timer = setLongTimeout(() => controller.abort(deadline()), deps.timeoutMs);
+  // The caller left: stop at once, sockets and all, rather than run on to the timeout for nobody.
+  const cancel = () => controller.abort(new ProbeError(PROBE_ERROR_CODES.timeout, 'context canceled'));
+  if (deps.signal?.aborted) cancel();
+  else deps.signal?.addEventListener('abort', cancel, { once: true });
   let current = new URL(url);
   const origin = current;
   try {
@@ -192,7 +204,8 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
         const cause = hop.observe.socketError ?? hop.error;
         const verdict = controller.signal.aborted ? classifyError(deadline(), ctx) : classifyError(cause, ctx);
         hop.trace.error = verdict.message;
-        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes };
+        const exhausted = isDescriptorExhaustion(cause);
+        return { ...out, result: verdict.result, statusCode: hop.statusCode ?? 0, error: verdict.message, bodyBytesRead: out.bodyBytesRead + hop.bodyBytes, ...(exhausted ? { exhausted } : {}) };
       }
       out.statusCode = hop.statusCode;
       out.bodyBytesRead += hop.bodyBytes;
@@ -225,7 +238,8 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
       return out;
     }
   } finally {
-    clearTimeout(timer);
+    timer.clear();
+    deps.signal?.removeEventListener('abort', cancel);
   }
 }
 

@@ -4,11 +4,14 @@ import type { ScrapeConfig } from '../config/schema.js';
 import { formatDebug } from './debug.js';
 import { emptyCounts, PROBE_TEXT_CONTENT_TYPE, renderProbeText, type TargetState } from './metrics.js';
 import type { ProbeDeps, ProbeResult, ProbeTarget } from './probe.js';
+import { cappedTimeoutMs, OnDemandGate } from './on-demand.js';
 import { checkProbeTarget, type Origin } from './target-policy.js';
 import { scrapeUrl } from './targets.js';
 
 export interface OnDemandProber {
   job(name: string): ScrapeConfig | undefined;
+  /** The job's own probe timeout (probe block, scrape_timeout, global), which the timeout header may only shorten. */
+  timeoutMs(job: ScrapeConfig): number;
   /** Scheme, host and port of every current target of the job (static, file SD, discovered). */
   ownOrigins(job: string): ReadonlySet<Origin>;
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
@@ -17,10 +20,9 @@ export interface OnDemandProber {
 export interface ProbeRouterOptions {
   /** --probe.allow-any-target: /probe may send any job's credentials to any target (blackbox-style). */
   allowAnyTarget?: boolean;
+  /** Bounds how many /probe requests run at once (on-demand.ts); one per router by default. */
+  gate?: OnDemandGate;
 }
-
-/** Blackbox's margin: answer before Prometheus's own scrape timeout fires. */
-const TIMEOUT_OFFSET_MS = 500;
 
 /** The probe target a `target` parameter names: `host:port` (the job's scheme, path and params) or a full URL. */
 export function parseTargetParam(job: ScrapeConfig, raw: string): { ok: true; target: ProbeTarget } | { ok: false; error: string } {
@@ -43,6 +45,7 @@ export function parseTargetParam(job: ScrapeConfig, raw: string): { ok: true; ta
 }
 
 export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOptions = {}): Router {
+  const gate = options.gate ?? new OnDemandGate();
   const router = Router();
   router.get('/probe', async (req: Request, res: Response) => {
     const param = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : '');
@@ -62,18 +65,14 @@ export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOp
     });
     if (!policy.ok) return void res.status(403).type('text/plain').send(`Forbidden: ${policy.reason}\n`);
 
-    const extra: Partial<ProbeDeps> = { trace: param('debug') === 'true' };
-    const header = Number(req.get('X-Prometheus-Scrape-Timeout-Seconds'));
-    if (Number.isFinite(header) && header > 0) {
-      const fromHeader = Math.max(header * 1000 - TIMEOUT_OFFSET_MS, 100);
-      const jobTimeout = job.probe?.timeout ?? job.scrape_timeout;
-      extra.timeoutMs = jobTimeout !== undefined ? Math.min(jobTimeout, fromHeader) : fromHeader;
-    }
-    const result = await prober.probeNow(parsed.target, job, extra);
+    const timeoutMs = cappedTimeoutMs(req.get('X-Prometheus-Scrape-Timeout-Seconds'), prober.timeoutMs(job));
+    const result = await gate.run(req, res, (signal) => prober.probeNow(parsed.target, job, { trace: param('debug') === 'true', timeoutMs, signal }));
+    // Full (503 already sent), or the client left: nobody to answer.
+    if (!result || res.destroyed) return;
     const state: TargetState = { target: parsed.target, last: result, counts: { ...emptyCounts(), [result.result]: 1 }, checkUnauthenticated: job.probe?.check_unauthenticated ?? false };
     // Only this probe's metrics, as a fresh registry holding this one target would render them.
     const metrics = renderProbeText([state]);
-    if (extra.trace) return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));
+    if (param('debug') === 'true') return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));
     // res.end, not express's send: no ETag hashed over a body no client caches.
     res.status(200).setHeader('Content-Type', PROBE_TEXT_CONTENT_TYPE).setHeader('Content-Length', Buffer.byteLength(metrics)).end(metrics);
   });

@@ -1,4 +1,5 @@
 // Sidecar mode's target source: Prometheus's active targets (GET /api/v1/targets), handed to the probe engine.
+import { setLongTimeout } from '../timers.js';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
@@ -50,9 +51,9 @@ interface Settings {
 }
 
 function defaultSchedule(fn: () => void, ms: number): () => void {
-  const timer = setTimeout(fn, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
+  // Chained and unref'd: an interval past 2^31-1 ms must not fire every millisecond (src/timers.ts).
+  const timer = setLongTimeout(fn, ms);
+  return () => timer.clear();
 }
 
 /**

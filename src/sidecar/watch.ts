@@ -1,4 +1,5 @@
 // Watches the imported prometheus.yml and asks for a reload when its content changes.
+import { setLongInterval, type LongInterval } from '../timers.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -41,7 +42,7 @@ export class PrometheusConfigWatcher implements Component {
   /** The digest the running (or last attempted) import was made from. */
   private digest: string | undefined;
   private debounce: NodeJS.Timeout | undefined;
-  private poll: NodeJS.Timeout | undefined;
+  private poll: LongInterval | undefined;
   private pollMs = 0;
   private stopped = false;
 
@@ -61,8 +62,8 @@ export class PrometheusConfigWatcher implements Component {
     else if (pollMs !== this.pollMs || this.poll === undefined) {
       this.clearPoll();
       this.pollMs = pollMs;
-      this.poll = setInterval(() => void this.check(), pollMs);
-      this.poll.unref();
+      // Chained and unref'd: a poll past 2^31-1 ms must not fire every millisecond (src/timers.ts).
+      this.poll = setLongInterval(() => void this.check(), pollMs);
     }
   }
 
@@ -89,7 +90,7 @@ export class PrometheusConfigWatcher implements Component {
   }
 
   private clearPoll(): void {
-    clearInterval(this.poll);
+    this.poll?.clear();
     this.poll = undefined;
   }
 

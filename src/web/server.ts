@@ -5,6 +5,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { TlsResult } from './source.js';
+import { ConnectionLimiter, limitConnections, SERVER_TIMEOUTS } from './connection-limit.js';
 import { clientCertRefusal, type TlsServerSettings } from './tls.js';
 
 export interface WebServer {
@@ -18,7 +19,8 @@ export interface WebServer {
 const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 
 export function createHttpServer(app: RequestListener): WebServer {
-  const server = http.createServer(app);
+  const server = http.createServer({ ...SERVER_TIMEOUTS }, app);
+  limitConnections(server);
   return {
     tls: false,
     listen: (host, port) => listenOn(server, host, port),
@@ -45,6 +47,7 @@ export interface TlsServerDeps {
  */
 export function createTlsServer(deps: TlsServerDeps): WebServer {
   const waiting = new Set<Socket>();
+  const limiter = new ConnectionLimiter();
   const secured = new Set<TLSSocket>();
   const inFlight = new WeakMap<TLSSocket, number>();
   let closing = false;
@@ -52,7 +55,7 @@ export function createTlsServer(deps: TlsServerDeps): WebServer {
 
   const serverFor = (settings: TlsServerSettings, version: string): https.Server => {
     if (current?.version === version) return current.server;
-    const server = https.createServer({ ...settings.options, keepAliveTimeout: 5_000 }, deps.app);
+    const server = https.createServer({ ...settings.options, ...SERVER_TIMEOUTS }, deps.app);
     server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
     // Before HTTP sees the connection: Go's client auth policies that Node's TLS options cannot express.
     server.prependListener('secureConnection', (socket: TLSSocket) => {
@@ -80,6 +83,11 @@ export function createTlsServer(deps: TlsServerDeps): WebServer {
   };
 
   const listener = net.createServer({ pauseOnConnect: true }, (raw) => {
+    // Counted on the raw socket, before any TLS work: a flood is refused before it costs a handshake. Requests
+    // are seen on the TLS socket, not here, so each raw connection counts as busy for its whole life: a full
+    // server refuses the newcomer rather than evict a connection that may be mid-request.
+    if (!limiter.admit(raw)) return;
+    limiter.requestStarted(raw);
     waiting.add(raw);
     raw.on('error', () => raw.destroy());
     void deps.settings().then(

@@ -3,7 +3,7 @@
 // say where (file:line:col, key path) and what, and must not hold the canary.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { isPlausibleName, keyPathSegment, quoteValue, redactQuoted, unknownFieldText } from '../../src/config/quote.js';
+import { isPlausibleName, keyPathSegment, MAX_QUOTED_VALUE_LENGTH, quoteValue, redactQuoted, unknownFieldText } from '../../src/config/quote.js';
 import { parseWebConfig } from '../../src/web/config.js';
 
 const CANARY = 'SECRETc4nary';
@@ -89,6 +89,8 @@ describe('quote.ts', () => {
     expect(quoteValue(CANARY, ['http', 'https'])).toBe('…');
     expect(quoteValue('30sec', [], /^[0-9]/)).toBe('"30sec"');
     expect(quoteValue({ nested: CANARY })).toBe('…');
+    expect(quoteValue('a'.repeat(MAX_QUOTED_VALUE_LENGTH), [], /^a+$/)).toBe(JSON.stringify('a'.repeat(MAX_QUOTED_VALUE_LENGTH)));
+    expect(quoteValue('a'.repeat(MAX_QUOTED_VALUE_LENGTH + 1), [], /^a+$/)).toBe('…');
     expect(unknownFieldText(`password=${CANARY}`, 'password')).not.toContain(CANARY);
     // The net under every message: quoted user text that is no plausible name or duration is cut out.
     expect(redactQuoted(`not a valid duration string: "${CANARY}"`)).toBe('not a valid duration string: "…"');

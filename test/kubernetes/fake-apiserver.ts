@@ -1,6 +1,7 @@
 // A small stand-in for the Kubernetes API server: HTTPS with a test-made certificate, real SelfSubjectAccessReview JSON.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tempDirSync } from '../helpers/tmp.js';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ export interface TestCert {
 
 /** A self-signed certificate for 127.0.0.1, made with the openssl CLI as a cluster CA would be. */
 export function makeCert(cn = 'kube-apiserver'): TestCert {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fake-apiserver-cert-'));
+  const dir = tempDirSync('fake-apiserver-cert-');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',

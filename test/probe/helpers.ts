@@ -1,6 +1,6 @@
 // Test helpers: a PKI made with the openssl CLI, real HTTP/HTTPS servers on 127.0.0.1, jobs parsed by the real schema.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { scrapeConfigSchema, type ScrapeConfig } from '../../src/config/schema.js';
+import { tempDirSync } from '../helpers/tmp.js';
 
 export interface Pki {
   dir: string;
@@ -28,7 +29,7 @@ function openssl(dir: string, args: string[]): void {
 
 /** A CA, server certificates (good, expired, from another CA, wrong name) and a client certificate. */
 export function makePki(): Pki {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'probe-pki-'));
+  const dir = tempDirSync('probe-pki-');
   const key = (name: string) => openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
   const ca = (name: string) => {
     key(name);
@@ -142,7 +143,7 @@ export function job(fields: Record<string, unknown>): ScrapeConfig {
 }
 
 export function tmpDir(prefix = 'probe-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDirSync(prefix);
 }
 
 /** Polls `check` until it returns true or the deadline passes (bounded; no fixed sleeps). */

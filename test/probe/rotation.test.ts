@@ -1,6 +1,6 @@
 // A rotated credential is probed at once: the scheduler's runSoon and the probe component's probeUsersOf.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { tempDirSync } from '../helpers/tmp.js';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -76,7 +76,7 @@ describe('Scheduler.runSoon', () => {
 
 describe('ProbeComponent.probeUsersOf', () => {
   it('probes at once every target of the jobs that use the rotated file, and no other', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'probe-rotation-'));
+    const dir = tempDirSync('probe-rotation-');
     const clock = new FakeClock();
     const probed: string[] = [];
     const probes = new ProbeComponent({

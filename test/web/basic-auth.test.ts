@@ -70,6 +70,14 @@ describe('BasicAuthChecker', () => {
     expect(calls).toEqual(['right', 'right', 'right', 'right']);
   });
 
+  it('keeps at most maxFailures failures: the oldest is checked again', async () => {
+    const calls: string[] = [];
+    const checker = new BasicAuthChecker({ maxFailures: 2, compare: async (p, h) => (calls.push(p), bcrypt.compare(p, h)) });
+    for (const p of ['a', 'b', 'a', 'c', 'a']) expect(await checker.check(users, 'alice', p)).toBe(false);
+    // The hit on "a" made "b" the oldest, so "c" pushed "b" out and "a" is still remembered.
+    expect(calls).toEqual(['a', 'b', 'c']);
+  });
+
   it('never lets failures evict a success', async () => {
     const { checker, calls } = countingChecker();
     expect(await checker.check(users, 'alice', 'right')).toBe(true);

@@ -1,6 +1,7 @@
 // Test certificates made by the openssl CLI: a CA, server and client certificates, and a stranger CA.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { tempDirSync } from '../../helpers/tmp.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -41,7 +42,7 @@ function selfSignedCa(dir: string, name: string): { cert: string; key: string } 
 }
 
 export function createPki(): Pki {
-  const dir = mkdtempSync(path.join(tmpdir(), 'web-pki-'));
+  const dir = tempDirSync('web-pki-');
   const ca = selfSignedCa(dir, 'test-ca');
   const stranger = selfSignedCa(dir, 'stranger-ca');
   const serverExt = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n';
