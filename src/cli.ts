@@ -12,6 +12,11 @@ export interface CliOptions {
   logFormat: LogFormat;
   configCheck: boolean;
   demo: boolean;
+  /** --diagnose: probe every target once, print the causes, exit. */
+  diagnose: boolean;
+  /** --diagnose.job (repeatable): only these jobs. */
+  diagnoseJobs: string[];
+  diagnoseOutput: 'text' | 'json';
   /** --probe.allow-any-target: /probe may send a job's credentials to any target (off: only the job's own). */
   probeAllowAnyTarget: boolean;
 }
@@ -56,6 +61,11 @@ function buildCommand(): Command {
     .addOption(new Option('--log.level <level>', 'only log messages with the given severity or above').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log.format <format>', 'output format of log messages').choices(LOG_FORMATS).default('logfmt'))
     .addOption(new Option('--config.check', 'validate the config and every file it names, print a summary and exit'))
+    .addOption(new Option('--diagnose', 'probe every target once, print each one\'s cause and fix, exit 0 when all are ok (a pre-flight check for CI)'))
+    .addOption(
+      new Option('--diagnose.job <name>', 'with --diagnose: only this job (repeatable)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(new Option('--diagnose.output <format>', 'with --diagnose: text table or JSON').choices(['text', 'json']).default('text'))
     .addOption(
       new Option(
         '--probe.allow-any-target',
@@ -112,6 +122,9 @@ export function parseCli(argv: string[]): CliOutcome {
       logFormat: opts['log.format'] as LogFormat,
       configCheck: opts['config.check'] === true,
       demo: opts['demo'] === true,
+      diagnose: opts['diagnose'] === true,
+      diagnoseJobs: (opts['diagnose.job'] as string[] | undefined) ?? [],
+      diagnoseOutput: opts['diagnose.output'] === 'json' ? 'json' : 'text',
       probeAllowAnyTarget: opts['probe.allowAnyTarget'] === true,
     },
   };

@@ -22,6 +22,8 @@ export interface ComponentContext {
   probes?: Omit<ProbeComponentOptions, 'registry' | 'logger'>;
   /** The process environment (main passes process.env): tells whether we run in a Kubernetes cluster. */
   env?: Environment;
+  /** Tests only: where the pod's service-account token and CA are (default: the in-cluster path). */
+  serviceAccountDir?: string;
   /** --probe.allow-any-target. */
   probeAllowAnyTarget?: boolean;
 }
@@ -33,21 +35,50 @@ export interface Wiring {
   probes: ProbeComponent;
   credentials: CredentialWatcher;
   rbac: RbacChecker;
+  sync: PrometheusTargetSync;
 }
 
 export function createComponents(ctx: ComponentContext): Wiring {
   const env = ctx.env ?? {};
+  const saDir: [] | [string] = ctx.serviceAccountDir !== undefined ? [ctx.serviceAccountDir] : [];
   const probes = new ProbeComponent({ registry: ctx.registry, logger: ctx.logger, env, ...ctx.probes });
   const credentials = new CredentialWatcher({
     registry: ctx.registry,
     logger: ctx.logger,
-    namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env) }),
+    namedFiles: (config) => ({ kubernetesTokenFile: kubernetesTokenFile(config.kubernetes, env, ...saDir) }),
   });
-  // A rotated credential is probed at once, so our verdict changes before Prometheus's next scrape does.
+  // A rotated, deleted or (re-)created credential is probed at once, so our verdict changes before Prometheus's
+  // next scrape does: a file re-created with its old content is no rotation, but the target's cause changes.
   credentials.subscribe((event) => {
-    if (event.contentChanged) probes.probeUsersOf(event.path);
+    if (event.contentChanged || event.presenceChanged) probes.probeUsersOf(event.path);
   });
-  const rbac = new RbacChecker({ registry: ctx.registry, logger: ctx.logger.child({ component: 'kubernetes' }), env });
+  const rbac = new RbacChecker({
+    registry: ctx.registry,
+    logger: ctx.logger.child({ component: 'kubernetes' }),
+    env,
+    ...(ctx.serviceAccountDir !== undefined ? { serviceAccountDir: ctx.serviceAccountDir } : {}),
+  });
+  const tokenFile = () => {
+    const config = probes.currentConfig;
+    return config ? kubernetesTokenFile(config.kubernetes, env, ...saDir) : undefined;
+  };
+  // A 403's fix names what the API server denies: the RBAC answers often come after the first probes.
+  rbac.onAnswersChanged(() => void probes.rediagnose((r) => r.result === 'forbidden'));
+  probes.setEvidenceSources({
+    credentialFile: (file) => credentials.file(file),
+    clientCertKeyMatch: (job) => credentials.clientCertKeyMatch(job),
+    rbac: () => {
+      const status = rbac.status();
+      if (!status.enabled) return undefined;
+      const token = tokenFile();
+      const sub = token !== undefined ? credentials.file(token)?.subject : undefined;
+      return {
+        serviceAccount: sub?.startsWith('system:serviceaccount:') ? sub : undefined,
+        denied: status.checks.filter((c) => c.allowed === false).map((c) => ({ verb: c.verb, resource: c.resource, subresource: c.subresource, group: c.group })),
+      };
+    },
+  });
+  const sync = new PrometheusTargetSync({ sink: probes, registry: ctx.registry, logger: ctx.logger });
   // Order matters: the probe engine takes the new jobs before the sync hands it Prometheus's targets for them.
   const components: Component[] = [
     credentials,
@@ -55,7 +86,7 @@ export function createComponents(ctx: ComponentContext): Wiring {
     rbac,
     new PrometheusConfigWatcher({ logger: ctx.logger, requestReload: ctx.requestReload ?? (() => undefined) }),
     new PrometheusImportStatus(ctx.registry),
-    new PrometheusTargetSync({ sink: probes, registry: ctx.registry, logger: ctx.logger }),
+    sync,
   ];
   return {
     components,
@@ -64,5 +95,6 @@ export function createComponents(ctx: ComponentContext): Wiring {
     probes,
     credentials,
     rbac,
+    sync,
   };
 }

@@ -30,6 +30,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = parsed.options;
   if (options.configCheck) return configCheck(options);
+  if (options.diagnose) {
+    const { runDiagnose } = await import('./diagnosis/run.js');
+    return runDiagnose(
+      { configFile: options.configFile, jobs: options.diagnoseJobs, output: options.diagnoseOutput, logLevel: options.logLevel, logFormat: options.logFormat },
+      { stdout: process.stdout, stderr: process.stderr, env: process.env },
+    );
+  }
 
   const logger = createLogger(options.logLevel, options.logFormat);
   // SIGTERM or SIGINT while starting (Kubernetes stops pods that are still starting): stop what exists, exit 0,

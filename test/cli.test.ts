@@ -15,6 +15,9 @@ describe('command-line flags', () => {
         logFormat: 'logfmt',
         configCheck: false,
         demo: false,
+        diagnose: false,
+        diagnoseJobs: [],
+        diagnoseOutput: 'text',
         probeAllowAnyTarget: false,
       },
     });

@@ -14,6 +14,8 @@ export interface Inspection {
   expiresMs: number | undefined;
   /** JWT `iat` (else `nbf`) or the `notBefore` of the certificate that expires first, Unix ms. */
   issuedMs: number | undefined;
+  /** JWT `nbf` or the `notBefore` of the certificate that expires first, Unix ms: before it, the credential is refused. */
+  notBeforeMs?: number | undefined;
   /** The `kubernetes.io` `warnafter` claim of a projected service-account token, Unix ms. */
   refreshDueMs: number | undefined;
   /** SPKI DER of the first certificate's public key, to match it with a key file. Public, not secret. */
@@ -31,6 +33,7 @@ const EMPTY: Inspection = {
   issuer: undefined,
   expiresMs: undefined,
   issuedMs: undefined,
+  notBeforeMs: undefined,
   refreshDueMs: undefined,
   certPublicKey: undefined,
   keyPublicKey: undefined,
@@ -64,6 +67,7 @@ function inspectJwt(text: string): Inspection {
     issuer: labelValue(claims.iss),
     expiresMs: secondsToMs(claims.exp),
     issuedMs: secondsToMs(claims.iat) ?? secondsToMs(claims.nbf),
+    notBeforeMs: secondsToMs(claims.nbf),
     refreshDueMs: secondsToMs(warnafter),
   };
 }
@@ -134,6 +138,7 @@ function inspectPem(text: string): Inspection {
       issuer: labelValue(oneLineDn(first.issuer)),
       expiresMs: notAfterMs(first),
       issuedMs: Date.parse(first.validFrom),
+      notBeforeMs: Date.parse(first.validFrom),
       refreshDueMs: undefined,
       certPublicKey: spkiOf(certs[0]!),
       keyPublicKey,

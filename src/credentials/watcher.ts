@@ -22,6 +22,8 @@ export interface CredentialFileEvent {
   path: string;
   /** The content differs from before: a rotation. */
   contentChanged: boolean;
+  /** The file appeared, disappeared, or became readable or unreadable (a deletion, a re-creation, a chmod). */
+  presenceChanged: boolean;
   changes: number;
   exists: boolean;
   readable: boolean;
@@ -168,29 +170,19 @@ export class CredentialWatcher implements Component {
     return [...this.entries.values()]
       .filter((e) => e.state.observed)
       .sort((a, b) => a.path.localeCompare(b.path))
-      .map(({ path: file, labels, uses, state: s }) => {
-        const shown = s.readable ? s.inspection : undefined;
-        return {
-          path: file,
-          labels: { ...labels },
-          exists: s.exists,
-          readable: s.readable,
-          problem: s.problem,
-          sizeBytes: s.sizeBytes,
-          modifiedMs: s.modifiedMs,
-          empty: s.empty,
-          worldReadable: s.mode === undefined ? undefined : (s.mode & 0o004) !== 0,
-          type: shown?.type,
-          subject: shown?.subject,
-          issuer: shown?.issuer,
-          expiresMs: shown?.expiresMs,
-          issuedMs: shown?.issuedMs,
-          refreshDueMs: shown?.refreshDueMs,
-          changes: s.changes,
-          lastChangeMs: s.lastChangeMs,
-          usedBy: uses.map((u) => ({ job: u.job, usage: u.usage })),
-        };
-      });
+      .map(statusOf);
+  }
+
+  /** One file's status (absolute path), for the diagnosis; undefined when not watched or not yet observed. */
+  file(file: string): CredentialFileStatus | undefined {
+    const entry = this.entries.get(path.resolve(file));
+    return entry?.state.observed ? statusOf(entry) : undefined;
+  }
+
+  /** Whether the job's client certificate and key belong together; undefined when it has not both. */
+  clientCertKeyMatch(job: string): boolean | undefined {
+    for (const pair of this.keyMatches()) if (pair.job === job) return pair.match;
+    return undefined;
   }
 
   private *keyMatches(): Iterable<{ job: string; match: boolean }> {
@@ -266,6 +258,7 @@ export class CredentialWatcher implements Component {
       const event: CredentialFileEvent = {
         path: entry.path,
         contentChanged,
+        presenceChanged: prev.observed && (prev.exists !== state.exists || prev.readable !== state.readable),
         changes: state.changes,
         exists: state.exists,
         readable: state.readable,
@@ -365,6 +358,32 @@ export class CredentialWatcher implements Component {
     }
     await Promise.all([...due].map((entry) => this.refresh(entry)));
   }
+}
+
+/** The status of one watched file: plain facts, no content. */
+function statusOf({ path: file, labels, uses, state: s }: Entry): CredentialFileStatus {
+  const shown = s.readable ? s.inspection : undefined;
+  return {
+    path: file,
+    labels: { ...labels },
+    exists: s.exists,
+    readable: s.readable,
+    problem: s.problem,
+    sizeBytes: s.sizeBytes,
+    modifiedMs: s.modifiedMs,
+    empty: s.empty,
+    worldReadable: s.mode === undefined ? undefined : (s.mode & 0o004) !== 0,
+    type: shown?.type,
+    subject: shown?.subject,
+    issuer: shown?.issuer,
+    expiresMs: shown?.expiresMs,
+    issuedMs: shown?.issuedMs,
+    notBeforeMs: shown?.notBeforeMs,
+    refreshDueMs: shown?.refreshDueMs,
+    changes: s.changes,
+    lastChangeMs: s.lastChangeMs,
+    usedBy: uses.map((u) => ({ job: u.job, usage: u.usage })),
+  };
 }
 
 /** Whether events for `names` in `dir` may change the file: its own name, its target's name, or any name for a symlink. */

@@ -62,6 +62,10 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   await writeFile(path.join(dir, 'stale-token'), `${staleToken}\n`, { mode: 0o640 });
   await writeFile(path.join(dir, 'forbidden-token'), `${forbiddenToken}\n`, { mode: 0o640 });
   await writeFile(path.join(dir, 'basic-password'), `${basicPassword}\n`, { mode: 0o640 });
+  // A token file whose writer failed: Prometheus would send "Bearer " and get a 401.
+  await writeFile(path.join(dir, 'empty-token'), '\n', { mode: 0o640 });
+  // A token the target never issued.
+  await writeFile(path.join(dir, 'wrong-token'), `${randomBytes(16).toString('hex')}\n`, { mode: 0o640 });
   // Left world-readable on purpose: the guide asks for 0640, and the demo shows the metric that catches it.
   await writeFile(path.join(dir, 'legacy-api-key'), `${randomBytes(16).toString('hex')}\n`, { mode: 0o644 });
 
@@ -75,7 +79,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       basicUser: 'prometheus',
       basicPassword: () => basicPassword,
     },
-    { cert: pki.serverCert, key: pki.serverKey },
+    { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert },
   );
 
   const interval = options.probeInterval ?? '15s';
@@ -96,10 +100,10 @@ scrape_configs:
     metrics_path: /basic/metrics
     basic_auth: { username: prometheus, password_file: basic-password }
     static_configs: [ { targets: ["${target.address}"] } ]
-  - job_name: demo-stale-token      # a token from an old rotation: 401
+  - job_name: demo-stale-token      # a JWT from an old rotation, past its exp: 401, token_expired
     authorization: { credentials_file: stale-token }
     static_configs: [ { targets: ["${target.address}"] } ]
-  - job_name: demo-forbidden        # known token, missing RBAC permission: 403
+  - job_name: demo-forbidden        # known token, missing RBAC permission: 403, permission_denied
     authorization: { credentials_file: forbidden-token }
     static_configs: [ { targets: ["${target.address}"] } ]
   - job_name: demo-unprotected      # metrics served to anyone: auth_enforced 0
@@ -112,12 +116,28 @@ scrape_configs:
     tls_config: { ca_file: tls/ca.crt }
     authorization: { credentials_file: serviceaccount/token }
     static_configs: [ { targets: ["${target.tlsAddress}"] } ]
-  - job_name: demo-untrusted-ca     # https without the CA: tls_error, x509 unknown authority
+  - job_name: demo-untrusted-ca     # https without the CA: tls_error, server_cert_untrusted
     scheme: https
     authorization: { credentials_file: serviceaccount/token }
     static_configs: [ { targets: ["${target.tlsAddress}"] } ]
-  - job_name: demo-missing-file     # the token file is not there: credentials_error
+  - job_name: demo-missing-file     # the token file is not there: credentials_error, credential_file_missing
     authorization: { credentials_file: serviceaccount/missing-token }
+    static_configs: [ { targets: ["${target.address}"] } ]
+  - job_name: demo-empty-file       # the token file is empty: 401, credential_file_empty
+    authorization: { credentials_file: empty-token }
+    static_configs: [ { targets: ["${target.address}"] } ]
+  - job_name: demo-wrong-token      # a token the target never issued: 401, credentials_rejected
+    authorization: { credentials_file: wrong-token }
+    static_configs: [ { targets: ["${target.address}"] } ]
+  - job_name: demo-no-credentials   # a protected endpoint, a job with no auth: 401, no_credentials_configured
+    static_configs: [ { targets: ["${target.address}"] } ]
+  - job_name: demo-client-cert      # mTLS endpoint, no client certificate: tls_error, client_cert_required
+    scheme: https
+    tls_config: { ca_file: tls/ca.crt }
+    static_configs: [ { targets: ["${target.mtlsAddress}"] } ]
+  - job_name: demo-login-page       # an SSO proxy in front: its sign-in form, login_page
+    metrics_path: /sso/metrics
+    authorization: { credentials_file: serviceaccount/token }
     static_configs: [ { targets: ["${target.address}"] } ]
 credential_files:
   - path: serviceaccount/token

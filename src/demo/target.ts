@@ -28,15 +28,29 @@ export interface DemoTarget {
   address: string;
   /** host:port of the HTTPS listener (same routes), when TLS material was given */
   tlsAddress: string | undefined;
+  /** host:port of an HTTPS listener that demands a client certificate signed by the demo CA (mTLS) */
+  mtlsAddress: string | undefined;
   close(): Promise<void>;
 }
 
 export interface DemoTls {
   cert: string;
   key: string;
+  /** The CA client certificates must come from, for the mTLS listener. */
+  ca?: string;
 }
 
-/** Serves /metrics (bearer, as kube-rbac-proxy does), /basic/metrics (basic auth) and /open/metrics (no auth). */
+/** An SSO proxy's sign-in form, as oauth2-proxy shows it to a browser (and to a scraper it does not let through). */
+const SIGN_IN_PAGE = `<!DOCTYPE html>
+<html><head><title>Sign In</title></head>
+<body><form method="post" action="/sso/sign_in"><label>Username <input name="username"></label>
+<label>Password <input type="password" name="password"></label><button>Sign in</button></form></body></html>
+`;
+
+/**
+ * Serves /metrics (bearer, as kube-rbac-proxy does), /basic/metrics (basic auth), /open/metrics (no auth) and
+ * /sso/metrics (behind a sign-in page); with TLS material also on HTTPS, and on an mTLS listener.
+ */
 export async function startDemoTarget(auth: DemoTargetAuth, tls?: DemoTls): Promise<DemoTarget> {
   const handler: http.RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo');
@@ -62,12 +76,21 @@ export async function startDemoTarget(auth: DemoTargetAuth, tls?: DemoTls): Prom
       }
       case '/open/metrics':
         return metrics();
+      case '/sso/metrics':
+        // An SSO proxy in front of the metrics: anything without its session cookie goes to the sign-in form.
+        res.setHeader('Location', '/sso/sign_in?rd=%2Fsso%2Fmetrics');
+        return send(302, '');
+      case '/sso/sign_in':
+        return send(200, SIGN_IN_PAGE, 'text/html; charset=utf-8');
       default:
         return send(404, 'not found\n');
     }
   };
   const servers: (http.Server | https.Server)[] = [http.createServer(handler)];
   if (tls) servers.push(https.createServer({ cert: tls.cert, key: tls.key }, handler));
+  if (tls?.ca) servers.push(https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true }, handler));
+  // A refused handshake is the demo working as intended, not an error to report.
+  for (const server of servers) server.on('tlsClientError', () => undefined);
   const addresses: string[] = [];
   for (const server of servers) {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,6 +99,7 @@ export async function startDemoTarget(auth: DemoTargetAuth, tls?: DemoTls): Prom
   return {
     address: addresses[0]!,
     tlsAddress: addresses[1],
+    mtlsAddress: addresses[2],
     close: async () => {
       await Promise.all(
         servers.map(

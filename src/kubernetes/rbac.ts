@@ -84,6 +84,7 @@ export class RbacChecker implements Component {
   /** Bumped by apply() and stop(): a round started under an older generation records nothing. */
   private generation = 0;
   private readonly timers: Timers;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: RbacCheckerOptions) {
     this.timers = options.timers ?? realTimers;
@@ -198,6 +199,7 @@ export class RbacChecker implements Component {
       return;
     }
     const failures: string[] = [];
+    let changed = false;
     checks.forEach((check, i) => {
       const result = outcome.results[i]!;
       if (!result.ok) {
@@ -207,10 +209,19 @@ export class RbacChecker implements Component {
       const key = keyOf(check);
       const before = this.answers.get(key);
       this.answers.set(key, { allowed: result.allowed, reason: result.reason });
-      if (before?.allowed !== result.allowed) this.logAnswer(check, result.allowed, result.reason);
+      if (before?.allowed !== result.allowed) {
+        this.logAnswer(check, result.allowed, result.reason);
+        changed = true;
+      }
     });
     // The checks share one API server and one token: the first failure stands for the round.
     this.record(failures.length === 0, failures[0]);
+    if (changed) for (const listener of this.listeners) listener();
+  }
+
+  /** Called after a round whose answers differ from the last ones (a 403's diagnosis names what is denied). */
+  onAnswersChanged(listener: () => void): void {
+    this.listeners.add(listener);
   }
 
   private async askAll(checks: RbacCheck[], signal: AbortSignal): Promise<{ results: ReviewResult[] } | { error: string }> {

@@ -4,6 +4,10 @@ import type { Registry } from 'prom-client';
 import { filesNamedBy } from '../config/check.js';
 import type { LoadedConfig } from '../config/load.js';
 import { probeTiming, type Config, type GlobalConfig, type ScrapeConfig } from '../config/schema.js';
+import type { Diagnosis } from '../diagnosis/causes.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import { collectEvidence, type EvidenceSources } from '../diagnosis/evidence.js';
+import { demandsClientCert, speaksTls } from '../diagnosis/tls-sniff.js';
 import { ExhaustionReporter } from '../exhaustion.js';
 import type { Component } from '../runtime.js';
 import { longTimers } from '../timers.js';
@@ -30,9 +34,18 @@ export interface ProbeComponentOptions {
   lookup?: LookupFn;
   /** Watch file SD directories (default true). */
   watchFiles?: boolean;
+  /** False: no probe runs on its own (--diagnose probes every target once with probeAll()). Default true. */
+  schedule?: boolean;
+  /** Whether an http port speaks TLS, for the wrong_scheme diagnosis; tests may swap it. */
+  sniffTls?: typeof speaksTls;
+  /** Whether an https port refuses clients without a certificate, for the client_cert_rejected diagnosis. */
+  sniffClientCert?: typeof demandsClientCert;
   /** The process environment, for jobs with proxy_from_environment (main passes process.env). */
   env?: Environment;
 }
+
+/** No evidence beyond the probe's own (until the components wire the credential watcher and RBAC checker in). */
+const NO_EVIDENCE: EvidenceSources = { credentialFile: () => undefined, clientCertKeyMatch: () => undefined, rbac: () => undefined };
 
 export interface DiscoveredTarget {
   job: string;
@@ -59,6 +72,7 @@ export class ProbeComponent implements Component {
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly warnedJobs = new Set<string>();
+  private evidence: EvidenceSources = NO_EVIDENCE;
   private readonly exhaustion: ExhaustionReporter;
 
   constructor(private readonly options: ProbeComponentOptions) {
@@ -90,6 +104,16 @@ export class ProbeComponent implements Component {
       if (found) return found;
     }
     return undefined;
+  }
+
+  /** Where diagnoses read the credential files' state and the RBAC answers. */
+  setEvidenceSources(sources: EvidenceSources): void {
+    this.evidence = sources;
+  }
+
+  /** The config last applied. */
+  get currentConfig(): Config | undefined {
+    return this.config;
   }
 
   /** Scheme, host and port of every current target of `job`, for the /probe target policy. */
@@ -208,7 +232,7 @@ export class ProbeComponent implements Component {
       }
     }
     const global = this.global;
-    if (!global) return;
+    if (!global || this.options.schedule === false) return;
     this.scheduler.sync(
       [...wanted].map(([key, { job }]) => ({
         key,
@@ -230,7 +254,10 @@ export class ProbeComponent implements Component {
       this.exhaustion.report({ scrape_job: state.target.job, instance: state.target.instance });
       return;
     }
+    const diagnosis = await this.diagnoseResult(state.target, job, result);
+    if (this.states.get(key) !== state) return;
     state.last = result;
+    state.diagnosis = diagnosis;
     state.counts[result.result]++;
     // Checked first: the object below would be built for every probe even when debug logging is off.
     if (this.options.logger.isLevelEnabled('debug')) {
@@ -239,6 +266,64 @@ export class ProbeComponent implements Component {
         'Probe finished',
       );
     }
+  }
+
+  /**
+   * The cause of a probe's result, from the evidence held now. For an http URL that failed oddly, the port is asked
+   * whether it speaks TLS first (a plain request to a TLS port mostly ends in EOF, which says nothing by itself).
+   */
+  async diagnoseResult(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult, options: { sniff?: boolean } = {}): Promise<Diagnosis> {
+    const sniff = options.sniff !== false;
+    const timeoutMs = this.global ? probeTiming(job, this.global).timeoutMs : undefined;
+    let tls: boolean | undefined;
+    const url = new URL(target.url);
+    const odd = result.result === 'network_error' || (result.result === 'http_error' && result.statusCode === 400);
+    const edges = { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(this.options.lookup ? { lookup: this.options.lookup } : {}) };
+    if (sniff && url.protocol === 'http:' && odd && job.proxy_url === undefined) {
+      tls = await (this.options.sniffTls ?? speaksTls)(url.hostname, Number(url.port || 80), edges);
+    }
+    // A connection dropped right after a handshake with our client certificate: does the server insist on one?
+    let demands: boolean | undefined;
+    const sentCert = job.tls_config?.cert !== undefined || job.tls_config?.cert_file !== undefined;
+    if (sniff && url.protocol === 'https:' && result.result === 'network_error' && sentCert && job.proxy_url === undefined) {
+      const serverName = job.tls_config?.server_name;
+      demands = await (this.options.sniffClientCert ?? demandsClientCert)(url.hostname, Number(url.port || 443), { ...edges, ...(serverName ? { servername: serverName } : {}) });
+    }
+    const evidence = collectEvidence(target, job, this.evidence, {
+      nowMs: result.finishedMs,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(tls !== undefined ? { speaksTls: tls } : {}),
+      ...(demands !== undefined ? { demandsClientCert: demands } : {}),
+    });
+    return diagnose(result, evidence);
+  }
+
+  /**
+   * Diagnoses the last results of the targets `which` accepts again, without probing: the evidence changed (the
+   * RBAC answers came, say) while the result did not.
+   */
+  async rediagnose(which: (result: ProbeResult) => boolean): Promise<void> {
+    for (const [key, state] of [...this.states]) {
+      const job = this.job(state.target.job);
+      const last = state.last;
+      if (!job || !last || !which(last)) continue;
+      const diagnosis = await this.diagnoseResult(state.target, job, last, { sniff: false });
+      if (this.states.get(key) === state && state.last === last) state.diagnosis = diagnosis;
+    }
+  }
+
+  /**
+   * Probes every target (of the jobs `wanted` accepts) once now, at most max_concurrent_probes at a time, and
+   * records the results as scheduled probes do: --diagnose's one round, without waiting for any schedule.
+   */
+  async probeAll(wanted: (job: string) => boolean = () => true): Promise<void> {
+    const keys = [...this.states].filter(([, s]) => wanted(s.target.job)).map(([key]) => key);
+    const limit = Math.max(1, this.global?.max_concurrent_probes ?? 64);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) await this.probeScheduled(keys[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, keys.length) }, worker));
   }
 
   /** The job's probe timeout: what the /probe timeout header may shorten, never lengthen. */
@@ -277,7 +362,7 @@ export class ProbeComponent implements Component {
 
   /** For the status page and /api/v1/status. */
   targets(): TargetStatus[] {
-    return [...this.states.values()].map(({ target, last }) => ({
+    return [...this.states.values()].map(({ target, last, diagnosis }) => ({
       job: target.job,
       instance: target.instance,
       url: target.url,
@@ -291,6 +376,7 @@ export class ProbeComponent implements Component {
       unauthenticatedStatusCode: last?.unauthenticated?.statusCode,
       forbidden: last?.result === 'forbidden' ? last.forbidden : undefined,
       tlsCertExpiryMs: last?.tlsCertExpiryMs,
+      diagnosis: diagnosis ? { ...diagnosis } : undefined,
     }));
   }
 

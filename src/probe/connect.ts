@@ -2,8 +2,8 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls, { type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
-import { socksConnect, type SocksAuth } from './socks.js';
 import { firstServerBytes, NOT_TLS_CODES } from './tls-sniff.js';
+import { socksConnect, type SocksAuth } from './socks.js';
 
 /** Resolves a host name to one address; injected so tests never send a DNS query. */
 export type LookupFn = (hostname: string) => Promise<{ address: string; family: number }>;

@@ -1,11 +1,14 @@
 // Writes the probe metrics of SPEC's probe table from the current target state, so removed targets vanish.
 import type { Registry } from 'prom-client';
+import type { Diagnosis } from '../diagnosis/causes.js';
 import { PROBE_RESULTS, type ProbeResultKind } from '../status/types.js';
 import type { ProbeResult, ProbeTarget } from './probe.js';
 
 export interface TargetState {
   target: ProbeTarget;
   last: ProbeResult | undefined;
+  /** The cause of `last`, as src/diagnosis put it; undefined until the first diagnosis. */
+  diagnosis?: Diagnosis | undefined;
   counts: Record<ProbeResultKind, number>;
   checkUnauthenticated: boolean;
 }
@@ -86,6 +89,13 @@ const DEFINITIONS: Definition[] = [
     help: `1 when the last probe got a 403 whose body names the missing permission (kubelet, kube-rbac-proxy). ${CACHED}`,
     type: 'gauge',
     samples: (_s, base, last) => (last.result === 'forbidden' && last.forbidden ? [{ labels: { ...base, ...last.forbidden }, value: 1 }] : []),
+  },
+  {
+    name: 'scrape_auth_probe_diagnosis',
+    help: `1 for the cause of the last probe's result (ok, token_expired, permission_denied ...): exactly one series per target. ${CACHED}`,
+    type: 'gauge',
+    // One series per target: the cause label changes with the cause, the old series goes with it.
+    samples: (s, base) => (s.diagnosis ? [{ labels: { ...base, cause: s.diagnosis.cause }, value: 1 }] : []),
   },
 ];
 

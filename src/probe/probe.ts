@@ -6,6 +6,8 @@ import type { ProbeResultKind } from '../status/types.js';
 import { resolveHeaders, resolveTlsMaterial, type HeaderEntry, type SecretReader } from './auth.js';
 import { classifyError, classifyStatus, PROBE_ERROR_CODES, ProbeError, type ErrorContext } from './classify.js';
 import { dial, systemLookup, type DialObservation, type DialPlan, type LookupFn, type TlsPlan } from './connect.js';
+import type { ResponseHint } from '../diagnosis/diagnose.js';
+import { loginPageHint, loginRedirectHint } from '../diagnosis/login-page.js';
 import { isDescriptorExhaustion } from '../exhaustion.js';
 import { setLongTimeout } from '../timers.js';
 import { checkExposition } from './exposition.js';
@@ -51,12 +53,12 @@ export interface ProbeDeps {
   /** Record a trace of every request for /probe?debug=true. */
   trace?: boolean;
   maxBodyBytes?: number;
+  /** Aborts the probe when whoever asked for it is gone (a /probe client that hung up). */
+  signal?: AbortSignal;
   /** For proxy_from_environment: HTTP_PROXY, HTTPS_PROXY, NO_PROXY (main passes process.env). */
   env?: Environment;
   /** The jobs' oauth2 tokens, kept between probes (one per component; a shared one when not given). */
   oauth2?: OAuth2Tokens;
-  /** Aborts the probe when whoever asked for it is gone (a /probe client that hung up). */
-  signal?: AbortSignal;
 }
 
 export interface HopTrace {
@@ -83,6 +85,8 @@ export interface AttemptResult {
   bodyBytesRead: number;
   /** Why a 200 is not an exposition. */
   invalidReason?: string;
+  /** What the answer looked like beyond its status (a login form), for the diagnosis. */
+  hint?: ResponseHint;
   /** The exporter ran out of file descriptors: the verdict says nothing about the target or its files. */
   exhausted?: boolean;
   hops: HopTrace[];
@@ -229,11 +233,19 @@ async function attempt(target: ProbeTarget, job: ProbeJob, deps: ProbeDeps, with
       if (hop.statusCode !== 200) {
         const verdict = classifyStatus(hop.statusCode);
         const forbidden = hop.statusCode === 403 && hop.body ? parseForbidden(hop.body) : undefined;
-        return { ...out, result: verdict.result, error: verdict.message, forbidden };
+        const hint = isRedirect(hop.statusCode) ? loginRedirectHint(location, current) : undefined;
+        return { ...out, result: verdict.result, error: verdict.message, forbidden, ...(hint ? { hint } : {}) };
       }
       const verdict = checkExposition(hop.contentType, hop.body ?? '', hop.truncated);
       if (!verdict.ok) {
-        return { ...out, result: 'invalid_response', error: `received a 200 that is not a metrics exposition: ${verdict.reason ?? 'unrecognised body'}`, invalidReason: verdict.reason };
+        const hint = loginPageHint(hop.contentType, hop.body ?? '', current, current.href !== origin.href);
+        return {
+          ...out,
+          result: 'invalid_response',
+          error: `received a 200 that is not a metrics exposition: ${verdict.reason ?? 'unrecognised body'}`,
+          invalidReason: verdict.reason,
+          ...(hint ? { hint } : {}),
+        };
       }
       return out;
     }

@@ -1,6 +1,7 @@
 // GET /probe?target=&module=[&debug=true]: one probe now, blackbox-style, answered from a registry of its own.
 import { Router, type Request, type Response } from 'express';
 import type { ScrapeConfig } from '../config/schema.js';
+import type { Diagnosis } from '../diagnosis/causes.js';
 import { formatDebug } from './debug.js';
 import { emptyCounts, PROBE_TEXT_CONTENT_TYPE, renderProbeText, type TargetState } from './metrics.js';
 import type { ProbeDeps, ProbeResult, ProbeTarget } from './probe.js';
@@ -15,6 +16,8 @@ export interface OnDemandProber {
   /** Scheme, host and port of every current target of the job (static, file SD, discovered). */
   ownOrigins(job: string): ReadonlySet<Origin>;
   probeNow(target: ProbeTarget, job: ScrapeConfig, extra?: Partial<ProbeDeps>): Promise<ProbeResult>;
+  /** The cause of the result, so /probe answers scrape_auth_probe_diagnosis like the scheduled probes. */
+  diagnoseResult?(target: ProbeTarget, job: ScrapeConfig, result: ProbeResult, options?: { sniff?: boolean }): Promise<Diagnosis>;
 }
 
 export interface ProbeRouterOptions {
@@ -69,7 +72,15 @@ export function createProbeRouter(prober: OnDemandProber, options: ProbeRouterOp
     const result = await gate.run(req, res, (signal) => prober.probeNow(parsed.target, job, { trace: param('debug') === 'true', timeoutMs, signal }));
     // Full (503 already sent), or the client left: nobody to answer.
     if (!result || res.destroyed) return;
-    const state: TargetState = { target: parsed.target, last: result, counts: { ...emptyCounts(), [result.result]: 1 }, checkUnauthenticated: job.probe?.check_unauthenticated ?? false };
+    // No extra handshakes here: the caller's scrape timeout is already spent on the probe.
+    const diagnosis = result.exhausted ? undefined : await prober.diagnoseResult?.(parsed.target, job, result, { sniff: false });
+    const state: TargetState = {
+      target: parsed.target,
+      last: result,
+      diagnosis,
+      counts: { ...emptyCounts(), [result.result]: 1 },
+      checkUnauthenticated: job.probe?.check_unauthenticated ?? false,
+    };
     // Only this probe's metrics, as a fresh registry holding this one target would render them.
     const metrics = renderProbeText([state]);
     if (param('debug') === 'true') return void res.type('text/plain').send(formatDebug(parsed.target, result, metrics));

@@ -8,7 +8,7 @@ export interface TargetGroup {
 }
 
 /** Label names our own probe metrics use; a target label with one of these names is exported as `exported_<name>`. */
-export const RESERVED_LABELS = new Set(['scrape_job', 'scrape_instance', 'result', 'user', 'verb', 'resource', 'subresource']);
+export const RESERVED_LABELS = new Set(['scrape_job', 'scrape_instance', 'result', 'cause', 'user', 'verb', 'resource', 'subresource']);
 
 /** The labels a probe metric may carry from a target: never `__*` (internal), never job/instance (Prometheus sets those). */
 export function publicLabels(labels: Record<string, string>): Record<string, string> {

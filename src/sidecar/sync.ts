@@ -176,6 +176,11 @@ export class PrometheusTargetSync implements Component {
     this.loop(this.generation);
   }
 
+  /** Whether the last read of Prometheus's targets worked; undefined before the first (or without a URL). */
+  get lastSyncSuccessful(): boolean | undefined {
+    return this.lastOk;
+  }
+
   /** One read of Prometheus's targets now; resolves when it is done. */
   async syncNow(): Promise<void> {
     const settings = this.settings;

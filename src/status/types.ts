@@ -37,6 +37,8 @@ export interface TargetStatus {
   /** The missing permission a 403 body named, as "verb resource/subresource for user". */
   forbidden: { user: string; verb: string; resource: string; subresource: string } | undefined;
   tlsCertExpiryMs: number | undefined;
+  /** The cause of the last probe's result and what to do about it; undefined until the first probe finished. */
+  diagnosis?: { cause: string; summary: string; fix: string } | undefined;
 }
 
 export type CredentialType = 'jwt' | 'x509' | 'private_key' | 'opaque';
@@ -57,6 +59,8 @@ export interface CredentialFileStatus {
   issuer: string | undefined;
   expiresMs: number | undefined;
   issuedMs: number | undefined;
+  /** JWT `nbf` or X.509 `notBefore`. */
+  notBeforeMs?: number | undefined;
   refreshDueMs: number | undefined;
   changes: number;
   lastChangeMs: number | undefined;

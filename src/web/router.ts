@@ -2,7 +2,7 @@
 import { Router, type Response } from 'express';
 import type { StatusSources } from '../status/types.js';
 import { renderStatusPage } from './status-page.js';
-import { buildStatus, parseResultFilter, type ConfigStatus } from './status-view.js';
+import { buildStatus, parseCauseFilter, parseResultFilter, type ConfigStatus } from './status-view.js';
 
 export interface StatusRouterDeps {
   sources: StatusSources;
@@ -23,11 +23,12 @@ export function createStatusRouter(deps: StatusRouterDeps): Router {
 
   router.get('/', (req, res) => {
     const filter = parseResultFilter(req.query['result']);
-    if (!filter.ok) {
-      res.status(400).type('text/plain').send(`bad request: ${filter.error}\n`);
+    const causes = parseCauseFilter(req.query['cause']);
+    if (!filter.ok || !causes.ok) {
+      res.status(400).type('text/plain').send(`bad request: ${!filter.ok ? filter.error : !causes.ok ? causes.error : ''}\n`);
       return;
     }
-    const data = buildStatus(deps.sources, deps.config(), filter.filter, now());
+    const data = buildStatus(deps.sources, deps.config(), filter.filter, now(), causes.filter);
     // A Content-Security-Policy from the web config's http_server_config.headers wins.
     if (!res.getHeader('Content-Security-Policy')) res.setHeader('Content-Security-Policy', PAGE_CSP);
     res.setHeader('Cache-Control', 'no-store');
@@ -42,11 +43,12 @@ export function createStatusRouter(deps: StatusRouterDeps): Router {
 
   router.get('/api/v1/status', (req, res) => {
     const filter = parseResultFilter(req.query['result']);
-    if (!filter.ok) {
-      sendJson(res.status(400), { status: 'error', errorType: 'bad_data', error: filter.error });
+    const causes = parseCauseFilter(req.query['cause']);
+    if (!filter.ok || !causes.ok) {
+      sendJson(res.status(400), { status: 'error', errorType: 'bad_data', error: !filter.ok ? filter.error : !causes.ok ? causes.error : '' });
       return;
     }
-    sendJson(res, { status: 'success', data: buildStatus(deps.sources, deps.config(), filter.filter, now()) });
+    sendJson(res, { status: 'success', data: buildStatus(deps.sources, deps.config(), filter.filter, now(), causes.filter) });
   });
 
   return router;

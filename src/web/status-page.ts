@@ -1,7 +1,8 @@
 // Renders the status page: one self-contained HTML document (inline CSS, no script, no external assets).
+import { CAUSE_MEANINGS, CAUSES } from '../diagnosis/causes.js';
 import { PROBE_RESULTS } from '../status/types.js';
 import { formatAge, formatDuration, formatExpiresIn, formatSeconds, Html, html } from './html.js';
-import type { CredentialFileView, ResultFilterValue, StatusData, TargetView } from './status-view.js';
+import type { CauseFilterValue, CredentialFileView, ResultFilterValue, StatusData, TargetView } from './status-view.js';
 
 export interface PageOptions {
   /** Seconds between automatic reloads (meta refresh keeps the ?result= filter, and needs no JavaScript). */
@@ -56,6 +57,11 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .label{display:inline-block;margin:1px 4px 1px 0;padding:0 6px;border-radius:4px;background:var(--bg);border:1px solid var(--line);font-size:12px}
 .good{color:var(--ok)}.bad{color:var(--bad);font-weight:600}.warn{color:var(--warn);font-weight:600}
 .error{color:var(--bad)}
+td.cause{min-width:18em;max-width:44em}
+.cause .summary{margin-top:2px}
+.cause .fix{margin-top:2px;color:#1f2328}
+.cause .fix::before{content:"Fix: ";font-weight:600}
+.cause-words{text-transform:none}
 footer{padding:12px 20px;border-top:1px solid var(--line);color:var(--muted)}
 `;
 
@@ -87,6 +93,7 @@ ${
 <main>
 <h2 id="targets">Targets <span class="muted">(${total})</span></h2>
 ${filterNav(data)}
+${causeNav(data)}
 ${targetsSection(data)}
 <h2 id="credential-files">Credential files <span class="muted">(${data.credentialFiles.length})</span></h2>
 ${credentialsSection(data.credentialFiles)}
@@ -114,9 +121,30 @@ ${shown.map(
 )}</nav>`;
 }
 
+/** A cause in words: "token_expired" → "token expired". */
+export function causeWords(cause: string): string {
+  return cause.replace(/_/g, ' ');
+}
+
+function causeHint(cause: CauseFilterValue): string {
+  return cause === 'pending' ? 'not probed yet' : CAUSE_MEANINGS[cause];
+}
+
+function causeNav(data: StatusData): Html | string {
+  const shown = [...CAUSES, 'pending' as const].filter((c) => data.causeCounts[c] > 0 || data.causeFilter.includes(c));
+  if (shown.length === 0) return '';
+  return html`<nav class="filter causes" aria-label="Filter targets by cause">
+<span class="muted">Cause:</span>
+${shown.map(
+  (c) => html`<a href="?cause=${c}" class="c-${c}"${attr('aria-current', data.causeFilter.length === 1 && data.causeFilter[0] === c ? 'page' : undefined)} title="${causeHint(c)}">${causeWords(c)} ${data.causeCounts[c]}</a>
+`,
+)}</nav>`;
+}
+
 function targetsSection(data: StatusData): Html {
   if (data.targets.length === 0) {
-    return html`<p class="muted" id="no-targets">${data.filter.length > 0 ? `No target has result ${data.filter.join(' or ')}.` : 'No targets configured or discovered yet.'}</p>`;
+    const asked = [...data.filter.map((r) => `result ${r}`), ...data.causeFilter.map((c) => `cause ${c}`)];
+    return html`<p class="muted" id="no-targets">${asked.length > 0 ? `No target has ${asked.join(' or ')}.` : 'No targets configured or discovered yet.'}</p>`;
   }
   const jobs = new Map<string, TargetView[]>();
   for (const t of data.targets) {
@@ -128,7 +156,7 @@ function targetsSection(data: StatusData): Html {
     ([job, targets]) => html`<section class="job" data-job="${job}">
 <h3>${job} <span class="muted">(${targets.filter((t) => t.result === 'ok').length}/${targets.length} ok)</span></h3>
 <table>
-<thead><tr><th>Target</th><th>Result</th><th>Status</th><th>Last error</th><th>Last probe</th><th>Duration</th><th>Auth enforced</th></tr></thead>
+<thead><tr><th>Target</th><th>Result</th><th>Cause</th><th>Status</th><th>Last error</th><th>Last probe</th><th>Duration</th><th>Auth enforced</th></tr></thead>
 <tbody>
 ${targets.map(targetRow)}</tbody>
 </table>
@@ -142,6 +170,7 @@ function targetRow(t: TargetView): Html {
   return html`<tr class="target" data-instance="${t.instance}" data-result="${t.result}">
 <td><code>${t.url}</code>${labels.length > 0 ? html`<div>${labels.map(([k, v]) => html`<span class="label">${k}="${v}"</span>`)}</div>` : ''}</td>
 <td><span class="badge r-${t.result}" title="${RESULT_HINTS[t.result]}">${t.result}</span></td>
+${causeCell(t)}
 <td class="num">${t.statusCode === null ? '—' : t.statusCode === 0 ? html`<span class="muted" title="no HTTP response">none</span>` : t.statusCode}</td>
 <td>${t.lastError === null ? '' : html`<span class="error">${t.lastError}</span>`}${forbiddenDetail(t)}${tlsDetail(t)}</td>
 <td class="num">${t.lastProbeAgeSeconds === null ? html`<span class="muted">never</span>` : html`<time datetime="${t.lastProbe}" title="${t.lastProbe}">${formatAge(t.lastProbeAgeSeconds)}</time>`}</td>
@@ -149,6 +178,16 @@ function targetRow(t: TargetView): Html {
 <td>${authEnforced(t)}</td>
 </tr>
 `;
+}
+
+/** The cause in words with the colour of its result, what happened, and the fix under it. */
+function causeCell(t: TargetView): Html {
+  const d = t.diagnosis;
+  if (!d) return html`<td class="cause" data-cause="pending"><span class="badge r-pending">pending</span></td>`;
+  const showFix = d.cause !== 'ok' || d.fix !== 'Nothing to fix.';
+  return html`<td class="cause" data-cause="${d.cause}"><span class="badge r-${t.result} cause-words" title="${CAUSE_MEANINGS[d.cause as keyof typeof CAUSE_MEANINGS] ?? ''}">${causeWords(d.cause)}</span>${
+    d.cause === 'ok' ? '' : html`<div class="summary">${d.summary}</div>`
+  }${showFix ? html`<div class="fix">${d.fix}</div>` : ''}</td>`;
 }
 
 function forbiddenDetail(t: TargetView): Html | string {

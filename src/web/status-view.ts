@@ -1,9 +1,14 @@
 // The status as the JSON API answers it and the page renders it: plain data, times as RFC 3339, no secrets.
+import { CAUSES, type Cause } from '../diagnosis/causes.js';
 import { PROBE_RESULTS, type CredentialFileStatus, type ProbeResultKind, type StatusSources, type TargetStatus } from '../status/types.js';
 
 /** A target's result, or "pending" until its first probe has finished. */
 export type ResultFilterValue = ProbeResultKind | 'pending';
 export const RESULT_FILTER_VALUES: readonly ResultFilterValue[] = [...PROBE_RESULTS, 'pending'];
+
+/** A target's cause, or "pending" until its first probe has been diagnosed. */
+export type CauseFilterValue = Cause | 'pending';
+export const CAUSE_FILTER_VALUES: readonly CauseFilterValue[] = [...CAUSES, 'pending'];
 
 /** The config's reload state, as scrape_auth_config_last_reload_* say it. */
 export interface ConfigStatus {
@@ -29,6 +34,8 @@ export interface TargetView {
   forbidden: { user: string; verb: string; resource: string; subresource: string } | null;
   tlsCertExpiry: string | null;
   tlsCertExpiresInSeconds: number | null;
+  /** The cause of the result and what to do about it; null until the first probe was diagnosed. */
+  diagnosis: { cause: string; summary: string; fix: string } | null;
 }
 
 export interface CredentialFileView {
@@ -62,35 +69,56 @@ export interface StatusData {
   resultCounts: Record<ResultFilterValue, number>;
   /** The results asked for with ?result=; empty means all. */
   filter: ResultFilterValue[];
+  /** Targets per cause before filtering, every cause present (0 when none). */
+  causeCounts: Record<CauseFilterValue, number>;
+  /** The causes asked for with ?cause=; empty means all. */
+  causeFilter: CauseFilterValue[];
   targets: TargetView[];
   credentialFiles: CredentialFileView[];
 }
 
-export type FilterParse = { ok: true; filter: ResultFilterValue[] } | { ok: false; error: string };
+export type FilterParse<T = ResultFilterValue> = { ok: true; filter: T[] } | { ok: false; error: string };
 
 /** `?result=unauthorized&result=forbidden` or `?result=unauthorized,forbidden`. */
 export function parseResultFilter(query: unknown): FilterParse {
+  return parseFilter(query, 'result', RESULT_FILTER_VALUES);
+}
+
+/** `?cause=token_expired&cause=permission_denied` or `?cause=token_expired,permission_denied`. */
+export function parseCauseFilter(query: unknown): FilterParse<CauseFilterValue> {
+  return parseFilter(query, 'cause', CAUSE_FILTER_VALUES);
+}
+
+function parseFilter<T extends string>(query: unknown, name: string, allowed: readonly T[]): FilterParse<T> {
   const raw = query === undefined ? [] : Array.isArray(query) ? query : [query];
-  const values: ResultFilterValue[] = [];
+  const values: T[] = [];
   for (const item of raw) {
-    if (typeof item !== 'string') return { ok: false, error: 'result must be a result name' };
+    if (typeof item !== 'string') return { ok: false, error: `${name} must be a ${name} name` };
     for (const part of item.split(',')) {
       const value = part.trim();
       if (value === '') continue;
-      if (!(RESULT_FILTER_VALUES as readonly string[]).includes(value)) {
-        return { ok: false, error: `unknown result ${JSON.stringify(value.slice(0, 64))}: expected one of ${RESULT_FILTER_VALUES.join(', ')}` };
+      if (!(allowed as readonly string[]).includes(value)) {
+        return { ok: false, error: `unknown ${name} ${JSON.stringify(value.slice(0, 64))}: expected one of ${allowed.join(', ')}` };
       }
-      if (!values.includes(value as ResultFilterValue)) values.push(value as ResultFilterValue);
+      if (!values.includes(value as T)) values.push(value as T);
     }
   }
   return { ok: true, filter: values };
 }
 
-export function buildStatus(sources: StatusSources, config: ConfigStatus, filter: ResultFilterValue[], nowMs: number): StatusData {
+export function causeOf(t: TargetView): CauseFilterValue {
+  return (t.diagnosis?.cause as Cause | undefined) ?? 'pending';
+}
+
+export function buildStatus(sources: StatusSources, config: ConfigStatus, filter: ResultFilterValue[], nowMs: number, causeFilter: CauseFilterValue[] = []): StatusData {
   const all = sources.targets().map((t) => targetView(t, nowMs));
   const resultCounts = Object.fromEntries(RESULT_FILTER_VALUES.map((r) => [r, 0])) as Record<ResultFilterValue, number>;
-  for (const t of all) resultCounts[t.result]++;
-  const targets = filter.length === 0 ? all : all.filter((t) => filter.includes(t.result));
+  const causeCounts = Object.fromEntries(CAUSE_FILTER_VALUES.map((c) => [c, 0])) as Record<CauseFilterValue, number>;
+  for (const t of all) {
+    resultCounts[t.result]++;
+    causeCounts[causeOf(t)]++;
+  }
+  const targets = all.filter((t) => (filter.length === 0 || filter.includes(t.result)) && (causeFilter.length === 0 || causeFilter.includes(causeOf(t))));
   return {
     generatedAt: new Date(nowMs).toISOString(),
     config: {
@@ -100,6 +128,8 @@ export function buildStatus(sources: StatusSources, config: ConfigStatus, filter
     },
     resultCounts,
     filter,
+    causeCounts,
+    causeFilter,
     targets,
     credentialFiles: sources.credentials().map((c) => credentialView(c, nowMs)),
   };
@@ -122,6 +152,10 @@ function targetView(t: TargetStatus, nowMs: number): TargetView {
     forbidden: t.forbidden ? { ...t.forbidden } : null,
     tlsCertExpiry: iso(t.tlsCertExpiryMs),
     tlsCertExpiresInSeconds: secondsBetween(nowMs, t.tlsCertExpiryMs),
+    // Built only from facts that are not secret (src/diagnosis); the userinfo lock applies here too.
+    diagnosis: t.diagnosis
+      ? { cause: t.diagnosis.cause, summary: redactUserinfo(t.diagnosis.summary), fix: redactUserinfo(t.diagnosis.fix) }
+      : null,
   };
 }
 

@@ -13,6 +13,8 @@ import { METRICS_BODY, startServer, type TestServer } from '../probe/helpers.js'
 /** About 22 descriptors are in use once the exporter runs (start-up, loading modules, needs more at once). */
 const OPEN_FILES_LIMIT = 128;
 const FLOOD = 400;
+/** Rounds of FLOOD / 4 more connections at most (5,000 in all). */
+const MAX_ROUNDS = 50;
 
 let dir: string;
 let target: TestServer;
@@ -58,14 +60,19 @@ scrape_configs:
   const { port } = new URL(base);
   await waitFor(async () => sampleValue(await metrics(base), 'scrape_auth_probes_total', { scrape_job: 'app', result: 'ok' }), 'a first ok probe');
 
-  // Idle connections the exporter must accept, until it has no descriptor left for probes or file reads.
-  for (let i = 0; i < FLOOD; i++) {
-    const socket = net.connect(Number(port), '127.0.0.1');
-    socket.on('error', () => undefined);
-    flood.push(socket);
+  // Idle connections the exporter must accept, until it has no descriptor left for probes or file reads. Topped
+  // up in rounds (the server closes idle ones after its header timeout) until the exporter says it is out of
+  // descriptors: bounded in rounds, not timed.
+  const exhausted = () => exporter!.stderr().includes('Out of file descriptors');
+  for (let round = 0; round < MAX_ROUNDS && !exhausted(); round++) {
+    for (let i = 0; i < FLOOD / 4; i++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      flood.push(socket);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
-  // The exporter says so itself (and only then do we let go).
-  await waitFor(() => exporter!.stderr().includes('Out of file descriptors'), 'the exhaustion warning', 20_000);
+  await waitFor(exhausted, 'the exhaustion warning', 20_000);
   for (const s of flood.splice(0)) s.destroy();
 
   const text = await waitFor(async () => {

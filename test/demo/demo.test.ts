@@ -19,6 +19,28 @@ const EXPECTED: Record<string, string> = {
   'demo-tls': 'ok',
   'demo-untrusted-ca': 'tls_error',
   'demo-missing-file': 'credentials_error',
+  'demo-empty-file': 'unauthorized',
+  'demo-wrong-token': 'unauthorized',
+  'demo-no-credentials': 'unauthorized',
+  'demo-client-cert': 'tls_error',
+  'demo-login-page': 'invalid_response',
+};
+
+/** Each job's cause: the demo shows at least six different ones (issue 13). */
+const CAUSES: Record<string, string> = {
+  'demo-healthy': 'ok',
+  'demo-basic-auth': 'ok',
+  'demo-stale-token': 'token_expired',
+  'demo-forbidden': 'permission_denied',
+  'demo-unprotected': 'ok',
+  'demo-tls': 'ok',
+  'demo-untrusted-ca': 'server_cert_untrusted',
+  'demo-missing-file': 'credential_file_missing',
+  'demo-empty-file': 'credential_file_empty',
+  'demo-wrong-token': 'credentials_rejected',
+  'demo-no-credentials': 'no_credentials_configured',
+  'demo-client-cert': 'client_cert_required',
+  'demo-login-page': 'login_page',
 };
 
 describe('the demo', () => {
@@ -47,6 +69,19 @@ describe('the demo', () => {
       return Object.entries(EXPECTED).every(([job, result]) => byJob[job] === result) && byJob;
     }, 'every demo job to reach its result', 15_000);
     expect(results).toEqual(EXPECTED);
+  });
+
+  it('shows at least six different causes, each with a fix', async () => {
+    const causes = await waitFor(() => {
+      const byJob = Object.fromEntries(wiring.status.targets().map((t) => [t.job, t.diagnosis?.cause]));
+      return Object.entries(CAUSES).every(([job, cause]) => byJob[job] === cause) && byJob;
+    }, 'every demo job to reach its cause', 15_000);
+    expect(causes).toEqual(CAUSES);
+    expect(new Set(Object.values(CAUSES)).size).toBeGreaterThanOrEqual(6);
+    const metrics = await registry.metrics();
+    for (const [job, cause] of Object.entries(CAUSES)) expect(sampleValue(metrics, 'scrape_auth_probe_diagnosis', { scrape_job: job, cause })).toBe(1);
+    const stale = wiring.status.targets().find((t) => t.job === 'demo-stale-token')!;
+    expect(stale.diagnosis!.summary).toMatch(/expired \d+m(\d+s)? ago, at /);
   });
 
   it('names the missing permission of the 403 and the unprotected endpoint', async () => {

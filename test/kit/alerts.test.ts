@@ -101,7 +101,7 @@ describe('the alert rules', () => {
     const check = run('node', ['scripts/gen-prometheusrule.mjs', '--check']);
     expect(check.output).toContain('up to date');
     expect(check.status).toBe(0);
-    const resource = parse(repoFile('k8s/components/prometheus-operator/prometheusrule.yaml')) as { kind: string; spec: unknown };
+    const resource = parse(repoFile('k8s/components/prometheus-rule/prometheusrule.yaml')) as { kind: string; spec: unknown };
     expect(resource.kind).toBe('PrometheusRule');
     expect(resource.spec).toEqual({ groups: (parse(repoFile(RULES)) as { groups: unknown }).groups });
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
-import { KUBECTL, run, runOk } from './tools.js';
+import { buildKustomization as build, buildWithComponents, KUSTOMIZE_AVAILABLE as available, type Resource } from './tools.js';
 
 interface Container {
   name: string;
@@ -9,39 +8,9 @@ interface Container {
   ports?: { name: string; containerPort: number }[];
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  livenessProbe?: { httpGet?: { path: string } };
-  readinessProbe?: { httpGet?: { path: string } };
+  livenessProbe?: { httpGet?: { path: string }; tcpSocket?: { port: string } };
+  readinessProbe?: { httpGet?: { path: string }; tcpSocket?: { port: string } };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
-}
-interface Resource {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [key: string]: unknown;
-}
-
-/** The kustomize built into kubectl, e.g. 5.5; undefined when kubectl is missing or does not say. */
-function kustomizeVersion(): number | undefined {
-  if (!KUBECTL) return undefined;
-  const output = run(KUBECTL, ['version', '--client']).output;
-  const match = /Kustomize Version: v(\d+)\.(\d+)/.exec(output);
-  return match ? Number(match[1]) + Number(match[2]) / 100 : undefined;
-}
-
-// kubectl comes with this machine's image. Debian's kubernetes-client (1.20) bundles kustomize 2, which knows
-// neither `components` nor `labels`: with it the kustomizations cannot be built, so the test says so and skips.
-const version = kustomizeVersion();
-const available = version !== undefined && version >= 4.1;
-if (!available) {
-  console.warn(
-    `\n!!! SKIPPED: ${KUBECTL ? `kubectl at ${KUBECTL} bundles no kustomize >= 4.1` : 'kubectl not found'}; the k8s/ kustomizations were NOT rendered or checked !!!\n`,
-  );
-}
-
-function build(dir: string): Resource[] {
-  return parseAllDocuments(runOk(KUBECTL!, ['kustomize', dir]))
-    .map((d) => d.toJS() as Resource)
-    .filter(Boolean);
 }
 
 function podSpec(resources: Resource[]) {
@@ -51,25 +20,26 @@ function podSpec(resources: Resource[]) {
 
 describe.skipIf(!available)('the kustomize entry points', () => {
   const base = available ? build('k8s/base') : [];
-  const operator = available ? build('k8s/overlays/prometheus-operator') : [];
+  // The base's own PodMonitor, for users of the base who also run prometheus-operator.
+  const withOperator = available ? buildWithComponents(['k8s/base'], ['k8s/components/prometheus-operator', 'k8s/components/grafana-dashboard'], 'namespace: monitoring\n') : [];
 
   it('base renders the pod, RBAC, ConfigMaps and Service, and no prometheus-operator CRD', () => {
     expect(base.map((r) => r.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount']);
     expect(base.filter((r) => r.apiVersion.startsWith('monitoring.coreos.com'))).toEqual([]);
   });
 
-  it('the prometheus-operator overlay adds the PodMonitor, the PrometheusRule and the dashboard ConfigMap', () => {
-    const kinds = operator.map((r) => `${r.kind}/${r.metadata.name}`);
+  it('the prometheus-operator component adds the PodMonitor and the PrometheusRule, the dashboard component its ConfigMap', () => {
+    const kinds = withOperator.map((r) => `${r.kind}/${r.metadata.name}`);
     expect(kinds).toEqual(expect.arrayContaining(['PodMonitor/scrape-auth-exporter', 'PrometheusRule/scrape-auth-exporter', 'ConfigMap/scrape-auth-dashboard']));
-    for (const r of operator.filter((r) => !r.kind.startsWith('Cluster'))) expect(r.metadata.namespace, r.kind).toBe('monitoring');
-    const dashboard = operator.find((r) => r.metadata.name === 'scrape-auth-dashboard')!;
+    for (const r of withOperator.filter((r) => !r.kind.startsWith('Cluster'))) expect(r.metadata.namespace, r.kind).toBe('monitoring');
+    const dashboard = withOperator.find((r) => r.metadata.name === 'scrape-auth-dashboard')!;
     expect(dashboard.metadata.labels?.['grafana_dashboard']).toBe('1');
   });
 
   it('the PodMonitor scrapes the sidecar port the pod declares', () => {
-    const monitor = operator.find((r) => r.kind === 'PodMonitor') as unknown as { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] } };
+    const monitor = withOperator.find((r) => r.kind === 'PodMonitor') as unknown as { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] } };
     expect(monitor.spec.podMetricsEndpoints[0]!.port).toBe('http-metrics');
-    const deployment = operator.find((r) => r.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    const deployment = withOperator.find((r) => r.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } };
     expect(deployment.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
   });
 
@@ -97,8 +67,14 @@ describe.skipIf(!available)('the kustomize entry points', () => {
     expect(container.securityContext!['runAsUser']).not.toBe(0);
     expect(container.resources?.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
     expect(container.resources?.limits).toEqual(expect.objectContaining({ memory: expect.any(String) }));
-    expect(container.livenessProbe?.httpGet?.path).toBe('/-/healthy');
-    expect(container.readinessProbe?.httpGet?.path).toBe('/-/ready');
+    if (name === 'prometheus') {
+      expect(container.livenessProbe?.httpGet?.path).toBe('/-/healthy');
+      expect(container.readinessProbe?.httpGet?.path).toBe('/-/ready');
+    } else {
+      // With --web.config.file, /-/healthy and /-/ready want credentials or TLS (docs/web.md): the port is probed.
+      expect(container.livenessProbe).toMatchObject({ tcpSocket: { port: 'http-metrics' } });
+      expect(container.readinessProbe).toMatchObject({ tcpSocket: { port: 'http-metrics' } });
+    }
   });
 
   it('runs the sidecar in sidecar mode, sharing prometheus.yml and the secrets read-only, without subPath', () => {

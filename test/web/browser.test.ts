@@ -75,6 +75,28 @@ describe.skipIf(!hasChromium)('the status page in Chromium, every result state f
     expect(problems).toEqual([]);
   });
 
+  it('shows each cause in words in the colour of its result, with the fix under it, and filters by cause', async () => {
+    const { page, problems } = await open(context);
+    await page.goto(`${served.url}/`);
+    const background = (sel: string) =>
+      page.locator(sel).first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor);
+    for (const result of ['ok', 'forbidden', 'tls_error', 'timeout']) {
+      expect(await background(`tr.target[data-result="${result}"] td.cause .badge`)).toBe(await background(`tr.target[data-result="${result}"] .badge`));
+    }
+    const forbidden = page.locator('tr.target[data-result="forbidden"] td.cause');
+    expect(await forbidden.locator('.badge').textContent()).toBe('permission denied');
+    expect(await forbidden.locator('.fix').textContent()).toBe('fix for permission_denied');
+    const fixBox = await forbidden.locator('.fix').boundingBox();
+    const badgeBox = await forbidden.locator('.badge').boundingBox();
+    expect(fixBox!.y).toBeGreaterThan(badgeBox!.y);
+    await page.locator('nav.causes a.c-login_page').click();
+    await page.waitForURL(/\?cause=login_page$/);
+    expect(await page.locator('tr.target').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-result')))).toEqual(['invalid_response']);
+    await page.goto(`${served.url}/`);
+    await page.screenshot({ path: path.join(OUTPUT, 'status-page-causes.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
   it('shows a label holding <script> as text and never runs it', async () => {
     const { page, problems } = await open(context);
     await page.goto(`${served.url}/`);

@@ -38,6 +38,22 @@ describe('GET /', () => {
     expect(page.body).toContain('missing permission: <code>get</code> on <code>nodes/metrics</code> for <code>system:serviceaccount:monitoring:prometheus</code>');
   });
 
+  it('shows each cause in words with the colour of its result, and the fix under it', async () => {
+    const page = await get('/');
+    const row = page.body.slice(page.body.indexOf('<tr class="target" data-instance="127.0.0.1:9102" data-result="forbidden">'));
+    expect(row).toMatch(/^[\s\S]*?<td class="cause" data-cause="permission_denied"><span class="badge r-forbidden cause-words"[^>]*>permission denied<\/span><div class="summary">summary of permission_denied<\/div><div class="fix">fix for permission_denied<\/div><\/td>/);
+    expect(page.body).toContain('<td class="cause" data-cause="pending"><span class="badge r-pending">pending</span></td>');
+    expect(page.body).toContain('<th>Cause</th>');
+  });
+
+  it('filters by ?cause= without JavaScript, with a link per cause that has targets', async () => {
+    const page = await get('/?cause=login_page');
+    expect(page.body.match(/data-result="[a-z_]+"/g)).toEqual(['data-result="invalid_response"']);
+    expect(page.body).toContain('<a href="?cause=login_page" class="c-login_page" aria-current="page"');
+    expect(page.body).toContain('<a href="?cause=credentials_rejected"');
+    expect(page.body).not.toContain('<a href="?cause=token_expired"');
+  });
+
   it('groups targets by job', async () => {
     const page = await get('/');
     expect(page.body.match(/<section class="job" data-job="[^"]+">/g)).toEqual([
@@ -101,7 +117,7 @@ describe('GET /api/v1/status', () => {
     expect(api.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = JSON.parse(api.body);
     expect(body.status).toBe('success');
-    expect(Object.keys(body.data)).toEqual(['generatedAt', 'config', 'resultCounts', 'filter', 'targets', 'credentialFiles']);
+    expect(Object.keys(body.data)).toEqual(['generatedAt', 'config', 'resultCounts', 'filter', 'causeCounts', 'causeFilter', 'targets', 'credentialFiles']);
     expect(body.data.targets).toHaveLength(13);
     expect(body.data.targets[1]).toEqual({
       job: 'kubelet',
@@ -119,8 +135,25 @@ describe('GET /api/v1/status', () => {
       forbidden: null,
       tlsCertExpiry: null,
       tlsCertExpiresInSeconds: null,
+      diagnosis: { cause: 'credentials_rejected', summary: 'summary of credentials_rejected', fix: 'fix for credentials_rejected' },
     });
+    expect(body.data.targets[11]).toMatchObject({ result: 'pending', diagnosis: null });
     expect(body.data.credentialFiles).toHaveLength(7);
+  });
+
+  it('filters by ?cause= like ?result=, and refuses an unknown cause with 400', async () => {
+    const filtered = JSON.parse((await get('/api/v1/status?cause=permission_denied,pending')).body);
+    expect(filtered.data.targets.map((t: { result: string }) => t.result)).toEqual(['forbidden', 'pending']);
+    expect(filtered.data.causeFilter).toEqual(['permission_denied', 'pending']);
+    expect(filtered.data.causeCounts).toMatchObject({ ok: 1, credentials_rejected: 2, pending: 1, token_expired: 0 });
+    const both = JSON.parse((await get('/api/v1/status?cause=credentials_rejected&result=unauthorized')).body);
+    expect(both.data.targets).toHaveLength(2);
+    const bad = await get('/api/v1/status?cause=nope');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ status: 'error', errorType: 'bad_data', error: expect.stringContaining('unknown cause "nope"') });
+    const page = await get('/?cause=%3Cscript%3E');
+    expect(page.status).toBe(400);
+    expect(page.headers['content-type']).toBe('text/plain; charset=utf-8');
   });
 
   it('filters like the page and refuses an unknown result the Prometheus API way', async () => {

@@ -33,6 +33,26 @@ const CODES: Record<ProbeResultKind, number> = {
   credentials_error: 0,
 };
 
+const CAUSES: Record<ProbeResultKind, string> = {
+  ok: 'ok',
+  unauthorized: 'credentials_rejected',
+  forbidden: 'permission_denied',
+  http_error: 'http_error',
+  tls_error: 'server_cert_untrusted',
+  connection_refused: 'connection_refused',
+  timeout: 'timeout',
+  dns_error: 'dns_error',
+  network_error: 'network_error',
+  invalid_response: 'login_page',
+  credentials_error: 'credential_file_missing',
+};
+
+/** A diagnosis as src/diagnosis would write one for the result (texts shortened). */
+export function diagnosisFor(result: ProbeResultKind): { cause: string; summary: string; fix: string } {
+  const cause = CAUSES[result];
+  return { cause, summary: `summary of ${cause}`, fix: cause === 'ok' ? 'Nothing to fix.' : `fix for ${cause}` };
+}
+
 export function target(result: ProbeResultKind | undefined, i: number, nowMs: number, overrides: Partial<TargetStatus> = {}): TargetStatus {
   const instance = `127.0.0.1:${9100 + i}`;
   return {
@@ -50,6 +70,7 @@ export function target(result: ProbeResultKind | undefined, i: number, nowMs: nu
     forbidden:
       result === 'forbidden' ? { user: 'system:serviceaccount:monitoring:prometheus', verb: 'get', resource: 'nodes', subresource: 'metrics' } : undefined,
     tlsCertExpiryMs: result === 'ok' ? nowMs + 10 * 86400_000 : undefined,
+    diagnosis: result ? diagnosisFor(result) : undefined,
     ...overrides,
   };
 }
@@ -89,6 +110,7 @@ export function everyStateSources(nowMs: number): StatusSources {
       url: `https://admin:${CANARY}@evil:1/metrics`,
       labels: { team: XSS_LABEL },
       lastError: `Get "https://admin:${CANARY}@evil:1/metrics": server returned HTTP status 401 Unauthorized`,
+      diagnosis: { cause: 'credentials_rejected', summary: `The target https://admin:${CANARY}@evil:1/metrics answered 401.`, fix: `Check https://admin:${CANARY}@evil:1.` },
     }),
   );
   const credentials: CredentialFileStatus[] = [
