@@ -3,6 +3,7 @@
 // A typo turns a secret into a key or a value of the wrong field: `{username: u, password:SECRET}` (no space) makes
 // "password:SECRET" a key; a PEM line pasted one line off lands in `scheme`. Errors go to stderr, the reload
 // response body and the log, so every error text about the user's YAML quotes keys and values through here.
+import { distance } from 'fastest-levenshtein';
 
 /** Longer keys are not field names, label names or header names. */
 export const MAX_QUOTED_KEY_LENGTH = 64;
@@ -64,23 +65,9 @@ export function quoteValue(value: unknown, expected: readonly string[] = [], sha
   if (shape?.test(value)) return JSON.stringify(value);
   if (!/^[A-Za-z0-9_.+-]*$/.test(value)) return NOT_SHOWN;
   const lower = value.toLowerCase();
-  const typo = expected.some((e) => editDistance(lower, e.toLowerCase()) <= Math.max(2, Math.floor(e.length / 3)));
+  const typo = expected.some((e) => distance(lower, e.toLowerCase()) <= Math.max(2, Math.floor(e.length / 3)));
   const words = /^(?:[A-Z]?[a-z]+)+$/.test(value);
   return typo || words ? JSON.stringify(value) : NOT_SHOWN;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }
 
 /**

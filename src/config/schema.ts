@@ -1,4 +1,5 @@
 // The config schema: the single source of the config's types, defaults and cross-field rules.
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseDurationDetailed } from './duration.js';
 import { oauth2Problem, oauth2Shape, type OAuth2Fields } from './oauth2.js';
@@ -72,19 +73,8 @@ function similar(a: string, b: string): boolean {
   return prefix >= 3 || levenshtein(la, lb) <= Math.max(2, Math.floor(lb.length / 3));
 }
 
-export function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
+/** Edit distance, as the "did you mean" and typo rules count it. */
+export const levenshtein: (a: string, b: string) => number = distance;
 
 /** A Prometheus duration string, as milliseconds (model.ParseDuration: `1.5s`, `1S`, `30m1h`, `300y` are refused). */
 export const duration = z.string({ error: 'expected a duration such as 30s, 5m or 1h' }).transform((text, ctx) => {
