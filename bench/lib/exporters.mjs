@@ -11,7 +11,7 @@ const FLOOR_APP = path.join(ROOT, 'bench', 'floor-app.mjs');
 export const BLACKBOX_BIN = process.env.BLACKBOX_EXPORTER ?? '/usr/bin/prometheus-blackbox-exporter';
 
 /** Extra node flags for our exporter only, e.g. BENCH_OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const OUR_NODE_ARGS = (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const ourNodeArgs = () => (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** `main`: another build to compare with (bench/run.mjs --ours-before=PATH/dist/main.js), else this one. */
 export async function startOurs(configFile, main = OUR_MAIN) {
@@ -19,7 +19,7 @@ export async function startOurs(configFile, main = OUR_MAIN) {
   const server = await startServer(
     'scrape-auth-exporter',
     process.execPath,
-    [...OUR_NODE_ARGS, main, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`],
+    [...ourNodeArgs(), main, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`],
     `http://127.0.0.1:${port}/-/ready`,
   );
   return { ...server, origin: `http://127.0.0.1:${port}` };

@@ -1,13 +1,28 @@
 // Reads a credential file safely: stat first, only regular files, never more than a size cap.
 import { close, constants, fstat, open, read, stat, type Stats } from 'node:fs';
+import { SecretFiles } from './secret-files.js';
 
 /** Credential files larger than this are not read (a token, a key or a CA bundle is far smaller). */
 export const MAX_CREDENTIAL_BYTES = 1024 * 1024;
 /** Buffer growth step for a file whose stat size is unknown (0, as /proc files report it). */
 const READ_CHUNK_BYTES = 4096;
 
+/** What identifies one version of a file's content: any write, chmod, chown or `..data` swap changes one of these. */
+export interface FileVersion {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  mode: number;
+}
+
+export function fileVersion(info: Stats): FileVersion {
+  return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, mode: info.mode };
+}
+
 export type ReadOutcome =
-  | { ok: true; content: Buffer; size: number; mtimeMs: number; mode: number }
+  | { ok: true; content: Buffer; size: number; mtimeMs: number; mode: number; file: FileVersion }
   | { ok: false; exists: boolean; problem: string };
 
 /**
@@ -52,7 +67,7 @@ export function readCredentialFile(path: string, maxBytes = MAX_CREDENTIAL_BYTES
                 return next();
               }
               // Only the bytes read are handed out: the rest of an unsafe allocation never leaves here.
-              finish({ ok: true, content: buffer.subarray(0, total), size: total, mtimeMs: opened.mtimeMs, mode: opened.mode });
+              finish({ ok: true, content: buffer.subarray(0, total), size: total, mtimeMs: opened.mtimeMs, mode: opened.mode, file: fileVersion(opened) });
             });
           next();
         });
@@ -67,11 +82,9 @@ export function readCredentialFile(path: string, maxBytes = MAX_CREDENTIAL_BYTES
   });
 }
 
-/** Reads a secret the way Prometheus does: re-read on every use, surrounding white space trimmed. */
-export async function readSecretFile(path: string): Promise<{ ok: true; value: string } | { ok: false; problem: string }> {
-  const outcome = await readCredentialFile(path);
-  if (!outcome.ok) return { ok: false, problem: outcome.problem };
-  return { ok: true, value: outcome.content.toString('utf8').trim() };
+/** Reads a secret the way Prometheus does: checked on every use, surrounding white space trimmed (secret-files.ts). */
+export function readSecretFile(path: string): Promise<{ ok: true; value: string } | { ok: false; problem: string }> {
+  return sharedSecretFiles.read(path);
 }
 
 /** "FIFO", "socket", "device", "directory": what a path is when it is not a regular file. */
@@ -103,3 +116,5 @@ export function describeErrno(err: unknown): string {
       return code ? code.toLowerCase() : 'unreadable';
   }
 }
+
+const sharedSecretFiles = new SecretFiles({ read: readCredentialFile });
