@@ -1,5 +1,4 @@
 // One probe of one target with its job's authentication: Prometheus's request on a kept or fresh connection, a verdict.
-import { createHash } from 'node:crypto';
 import { createGunzip, constants as zlibConstants } from 'node:zlib';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type net from 'node:net';
@@ -503,13 +502,9 @@ function requestHeaders(host: string, wire: [string, string][], keepAlive: boole
   return out;
 }
 
-/** What a kept connection proves: hashed, since the proxy's userinfo is part of it. */
+/** What a kept connection proves. No secret is in it: the material is a digest and proxyIdentity hashes the proxy's. */
 function connectionIdentity(url: URL, proxy: ProxyPlan | undefined, materialKey: string, tlsPlan: TlsPlan | undefined): string {
-  const hash = createHash('sha256');
-  hash.update(`${url.protocol}//${url.host}\u0000${materialKey}\u0000${tlsPlan ? `${tlsPlan.verifyName}\u0000${tlsPlan.insecureSkipVerify}` : '-'}\u0000`);
-  // The proxy decision as proxy.ts defines its identity; an https proxy's TLS settings are the job's (the digest above).
-  hash.update(proxyIdentity(proxy));
-  return hash.digest('base64');
+  return `${url.protocol}//${url.host}\u0000${materialKey}\u0000${tlsPlan ? `${tlsPlan.verifyName}\u0000${tlsPlan.insecureSkipVerify}` : '-'}\u0000${proxyIdentity(proxy)}`;
 }
 
 interface Freed {

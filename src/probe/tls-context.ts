@@ -20,6 +20,12 @@ export type ContextOutcome = { ok: true; context: SecureContext; key: string } |
  */
 export class SecureContextCache {
   private readonly contexts = new Map<string, SecureContext>();
+  /**
+   * The last few materials asked for, compared field by field before any hashing: a probe asks with the strings
+   * the credential files gave (the same strings while the files are unchanged), so this costs a few pointer
+   * comparisons where the digest cost a SHA-256 over every certificate and key of the job.
+   */
+  private readonly recent: { material: TlsMaterial; context: SecureContext; key: string }[] = [];
 
   constructor(private readonly maxEntries = 256) {}
 
@@ -28,6 +34,18 @@ export class SecureContextCache {
   }
 
   get(material: TlsMaterial): ContextOutcome {
+    for (const seen of this.recent) {
+      if (sameMaterial(seen.material, material)) return { ok: true, context: seen.context, key: seen.key };
+    }
+    const outcome = this.byDigest(material);
+    if (outcome.ok) {
+      this.recent.unshift({ material: { ...material }, context: outcome.context, key: outcome.key });
+      if (this.recent.length > RECENT_MATERIALS) this.recent.pop();
+    }
+    return outcome;
+  }
+
+  private byDigest(material: TlsMaterial): ContextOutcome {
     const key = digest(material);
     const cached = this.contexts.get(key);
     if (cached) {
@@ -59,6 +77,13 @@ export class SecureContextCache {
     }
     return { ok: true, context, key };
   }
+}
+
+/** Jobs with distinct TLS material asked for without hashing; beyond them the digest decides. */
+const RECENT_MATERIALS = 16;
+
+function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.ca === b.ca && a.cert === b.cert && a.key === b.key && a.minVersion === b.minVersion && a.maxVersion === b.maxVersion;
 }
 
 function digest(m: TlsMaterial): string {
