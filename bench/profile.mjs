@@ -21,6 +21,8 @@ const { values: flags } = parseArgs({
     interval: { type: 'string', default: '5s' },
     seconds: { type: 'string', default: '40' },
     top: { type: 'string', default: '25' },
+    // Seconds before measuring; by default an interval (first round, JIT) plus 2 s.
+    warmup: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
   },
 });
@@ -87,7 +89,7 @@ async function main() {
     if (!flags['no-profile']) process.env.BENCH_OURS_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profDir} ${process.env.BENCH_OURS_NODE_ARGS ?? ''}`;
     ours = await startOurs(config);
     // The first round and JIT warm-up are not what a steady state costs.
-    await sleep(Math.max(intervalMs, 5000) + 2000);
+    await sleep(flags.warmup !== undefined ? Number(flags.warmup) * 1000 : Math.max(intervalMs, 5000) + 2000);
     const key = kind === 'bearer' ? 'bearer_ok' : 'mtls_ok';
     const before = { cpu: cpuSeconds(ours.pid), served: (await targets.counts())[key], at: performance.now() };
     await sleep(seconds * 1000);

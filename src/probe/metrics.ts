@@ -183,10 +183,12 @@ export function targetText(state: TargetState): string[] {
   const base = cachedLabels(state.target).base;
   const text = DEFINITIONS.map((def) => {
     if (!last) return '';
-    let block = '';
     const name = escapeHelp(def.name);
-    for (const sample of def.samples(state, base, last)) block += `\n${name}${labelText(sample.labels)} ${valueText(sample.value)}`;
-    return block;
+    // Joined, not concatenated with +=: a join is one flat string, where += leaves a tree of pieces per line that
+    // stays in the heap as long as the target (a third of the heap at 10,000 targets).
+    const lines: string[] = [];
+    for (const sample of def.samples(state, base, last)) lines.push(`\n${name}${labelText(sample.labels)} ${valueText(sample.value)}`);
+    return lines.join('');
   });
   state.text = text;
   return text;
