@@ -12,7 +12,7 @@ import { writeOurConfig } from './lib/configs.mjs';
 import { startOurs } from './lib/exporters.mjs';
 import { cpuSeconds, rssMiB } from './lib/proc.mjs';
 import { sleep } from './lib/processes.mjs';
-import { startTargets } from './lib/targets.mjs';
+import { startTargetGroup } from './lib/scale.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -77,9 +77,9 @@ async function main() {
     const tokenFile = path.join(dir, 'token');
     const token = randomBytes(24).toString('hex');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o640 });
-    const addresses = Array.from({ length: n }, (_, i) => `127.${Math.floor(i / 62500) + 1}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`);
-    targets = await startTargets({ token, certs, addresses, kinds: [kind], keepAliveMs: 600_000 });
-    const hosts = addresses.map((a) => `${a}:${targets.ports[kind]}`);
+    // The scale section's targets: one loopback address each, at most 4,000 per target process.
+    targets = await startTargetGroup({ token, certs, kind, n });
+    const hosts = targets.hosts;
     const config = writeOurConfig(path.join(dir, 'ours.yml'), {
       tokenFile,
       certs,
@@ -90,12 +90,11 @@ async function main() {
     ours = await startOurs(config);
     // The first round and JIT warm-up are not what a steady state costs.
     await sleep(flags.warmup !== undefined ? Number(flags.warmup) * 1000 : Math.max(intervalMs, 5000) + 2000);
-    const key = kind === 'bearer' ? 'bearer_ok' : 'mtls_ok';
-    const before = { cpu: cpuSeconds(ours.pid), served: (await targets.counts())[key], at: performance.now() };
+    const before = { cpu: cpuSeconds(ours.pid), served: await targets.served(), at: performance.now() };
     await sleep(seconds * 1000);
     const elapsed = (performance.now() - before.at) / 1000;
     const cpu = cpuSeconds(ours.pid) - before.cpu;
-    const probes = (await targets.counts())[key] - before.served;
+    const probes = (await targets.served()) - before.served;
     const rss = rssMiB(ours.pid);
     const self = await (await fetch(`${ours.origin}/metrics`)).text();
     const gauge = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(self)?.[1] ?? NaN) / 1048576;

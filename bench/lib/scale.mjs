@@ -28,7 +28,7 @@ function addresses(n) {
   return Array.from({ length: n }, (_, i) => `127.${Math.floor(i / 62500) + 1}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`);
 }
 
-async function startTargetGroup({ token, certs, kind, n }) {
+export async function startTargetGroup({ token, certs, kind, n }) {
   const all = addresses(n);
   const groups = [];
   for (let i = 0; i < all.length; i += ADDRESSES_PER_TARGET_PROCESS) {
