@@ -162,6 +162,14 @@ export class ProbeComponent implements Component {
     this.recompute();
   }
 
+  /** Probes these discovered targets now, keeping their slots (Prometheus just found them down). */
+  probeDiscoveredSoon(source: string, targets: DiscoveredTarget[]): void {
+    const known = this.discovered.get(source) ?? [];
+    const wanted = new Set(targets.filter((t) => known.includes(t)).map((t) => `${t.job}\u0000${discoveredUrl(t.url) ?? ''}`));
+    const keys = [...this.states].flatMap(([key, state]) => (wanted.has(`${state.target.job}\u0000${state.target.url}`) ? [key] : []));
+    this.scheduler.runSoon(keys);
+  }
+
   private async restartFileSd(config: Config): Promise<void> {
     const old = this.fileSds;
     this.fileSds = new Map();
@@ -218,14 +226,9 @@ export class ProbeComponent implements Component {
           this.warnedJobs.add(d.job);
           continue;
         }
-        let url: URL;
-        try {
-          url = new URL(d.url);
-        } catch {
-          continue;
-        }
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
-        add(job, [{ job: d.job, instance: url.host, url: stripUserinfo(url.href), labels: publicLabels(d.labels) }]);
+        const url = discoveredUrl(d.url);
+        if (url === undefined) continue;
+        add(job, [{ job: d.job, instance: new URL(url).host, url, labels: publicLabels(d.labels) }]);
       }
     }
 
@@ -439,4 +442,16 @@ function sameTarget(a: ProbeTarget, b: ProbeTarget): boolean {
   if (a.job !== b.job || a.instance !== b.instance || a.url !== b.url) return false;
   const ak = Object.keys(a.labels);
   return ak.length === Object.keys(b.labels).length && ak.every((k) => a.labels[k] === b.labels[k]);
+}
+
+/** A discovered target's URL as its probe target holds it (normalised, no userinfo); undefined if not http(s). */
+function discoveredUrl(href: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return stripUserinfo(url.href);
 }

@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { HttpClientConfig } from '../config/schema.js';
 import type { Component } from '../runtime.js';
 import { httpGet, statusError, type HttpGetOptions, type HttpGetOutcome } from './client.js';
-import { parseActiveTargets, type ActiveTarget } from './targets-api.js';
+import { parseActiveTargets, type ActiveTarget, type TargetHealth } from './targets-api.js';
 
 /** A target found outside the config: probed with the auth of the job named `job`. */
 export interface DiscoveredTarget {
@@ -18,6 +18,8 @@ export interface DiscoveredTarget {
 /** The probe engine's side: the targets of `source` replace every target it had from that source. */
 export interface DiscoveredTargetSink {
   setDiscoveredTargets(source: string, targets: DiscoveredTarget[]): void;
+  /** Probe these (already handed over) targets now, outside their slot: Prometheus just found them down. */
+  probeDiscoveredSoon?(source: string, targets: DiscoveredTarget[]): void;
 }
 
 export const PROMETHEUS_SOURCE = 'prometheus';
@@ -69,6 +71,8 @@ export class PrometheusTargetSync implements Component {
   private lastOk: boolean | undefined;
   private lastSuccessMs: number | undefined;
   private fedCounts = new Map<string, number>();
+  /** Prometheus's health of each fed target at the last successful read, by pool and scrape URL. */
+  private health = new Map<string, TargetHealth | undefined>();
   private unmatched = new Map<string, number>();
   private warnedUnmatched = new Set<string>();
   private cancel: (() => void) | undefined;
@@ -149,6 +153,7 @@ export class PrometheusTargetSync implements Component {
       this.lastSuccessMs = undefined;
       this.fedCounts.clear();
       this.unmatched.clear();
+      this.health.clear();
       return;
     }
     const imported = new Set(loaded.imported?.jobs ?? []);
@@ -247,19 +252,43 @@ export class PrometheusTargetSync implements Component {
     this.lastOk = true;
     this.lastSuccessMs = (this.options.now ?? Date.now)();
     this.known = targets;
-    this.feed(targets);
+    const fed = this.feed(targets);
+    this.followHealth(fed);
   }
 
-  private feed(targets: ActiveTarget[]): void {
+  /**
+   * A target whose scrape Prometheus saw turn down since the last read (up or not yet scraped before) is probed at
+   * once rather than at its slot, so the cause is on the status page by the time someone looks. Nothing else of
+   * the schedule follows Prometheus's health (docs/sidecar.md says why). At most one extra probe per target per
+   * read, whatever the answer claims.
+   */
+  private followHealth(fed: { target: DiscoveredTarget; key: string; health: TargetHealth | undefined }[]): void {
+    const turnedDown: DiscoveredTarget[] = [];
+    const next = new Map<string, TargetHealth | undefined>();
+    for (const { target, key, health } of fed) {
+      const before = this.health.get(key);
+      if (health === 'down' && this.health.has(key) && before !== 'down') turnedDown.push(target);
+      next.set(key, health);
+    }
+    this.health = next;
+    if (turnedDown.length === 0) return;
+    this.options.logger.debug({ targets: turnedDown.length }, 'Prometheus reports targets down: probing them now');
+    this.options.sink.probeDiscoveredSoon?.(PROMETHEUS_SOURCE, turnedDown);
+  }
+
+  private feed(targets: ActiveTarget[]): { target: DiscoveredTarget; key: string; health: TargetHealth | undefined }[] {
     const settings = this.settings;
-    if (!settings) return;
+    if (!settings) return [];
     const out: DiscoveredTarget[] = [];
+    const fed: { target: DiscoveredTarget; key: string; health: TargetHealth | undefined }[] = [];
     const fedCounts = new Map<string, number>();
     const unmatched = new Map<string, number>();
     for (const target of targets) {
       const pool = target.scrapePool;
       if (settings.fed.has(pool)) {
-        out.push({ job: pool, url: target.scrapeUrl, labels: keptLabels(target.labels) });
+        const discovered = { job: pool, url: target.scrapeUrl, labels: keptLabels(target.labels) };
+        out.push(discovered);
+        fed.push({ target: discovered, key: `${pool}\u0000${target.scrapeUrl}`, health: target.health });
         fedCounts.set(pool, (fedCounts.get(pool) ?? 0) + 1);
       } else if (!settings.ignored.has(pool)) {
         unmatched.set(pool, (unmatched.get(pool) ?? 0) + 1);
@@ -273,6 +302,7 @@ export class PrometheusTargetSync implements Component {
     this.fedCounts = fedCounts;
     this.unmatched = unmatched;
     this.options.sink.setDiscoveredTargets(PROMETHEUS_SOURCE, out);
+    return fed;
   }
 }
 

@@ -8,7 +8,12 @@ export interface ActiveTarget {
   scrapeUrl: string;
   /** The target's labels after relabelling, `job` and `instance` included. */
   labels: Record<string, string>;
+  /** Prometheus's verdict of its last scrape: "up", "down" or "unknown" (not scraped yet); undefined if absent or odd. */
+  health?: TargetHealth;
 }
+
+export type TargetHealth = 'up' | 'down' | 'unknown';
+const HEALTH: ReadonlySet<string> = new Set<TargetHealth>(['up', 'down', 'unknown']);
 
 export type TargetsParse = { ok: true; targets: ActiveTarget[]; invalid: number } | { ok: false; error: string };
 
@@ -17,6 +22,8 @@ const targetSchema = z.looseObject({
   scrapePool: z.string().min(1),
   scrapeUrl: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol)),
   labels: z.record(z.string(), z.string()).default({}),
+  // Read, never required: an answer without it (or with a word we do not know) still gives the target.
+  health: z.unknown().optional(),
 });
 
 const responseSchema = z.looseObject({
@@ -46,8 +53,12 @@ export function parseActiveTargets(body: string): TargetsParse {
   let invalid = 0;
   for (const entry of response.data.data.activeTargets) {
     const target = targetSchema.safeParse(entry);
-    if (target.success) targets.push({ scrapePool: target.data.scrapePool, scrapeUrl: target.data.scrapeUrl, labels: target.data.labels });
-    else invalid++;
+    if (!target.success) {
+      invalid++;
+      continue;
+    }
+    const { scrapePool, scrapeUrl, labels, health } = target.data;
+    targets.push({ scrapePool, scrapeUrl, labels, ...(typeof health === 'string' && HEALTH.has(health) ? { health: health as TargetHealth } : {}) });
   }
   return { ok: true, targets, invalid };
 }

@@ -193,6 +193,29 @@ scrape_configs:
     expect(h.wiring.probes.targets()).toHaveLength(0);
   });
 
+  it('probes a discovered target at once when asked (Prometheus found it down), outside its slot', async () => {
+    const h = await harness();
+    await h.apply(`
+scrape_configs:
+  - job_name: app
+    authorization: { credentials: ${TOKEN} }
+`);
+    const fed = [
+      { job: 'app', url: `http://${app.address}/metrics`, labels: { node: 'n1' } },
+      { job: 'app', url: `http://${app.address}/open`, labels: { node: 'n2' } },
+    ];
+    h.wiring.probes.setDiscoveredTargets('prometheus', fed);
+    // The fake clock never moves: no slot and no first round comes due, only the probe asked for.
+    h.wiring.probes.probeDiscoveredSoon('prometheus', [fed[0]!]);
+    await until(() => h.wiring.probes.targets().some((t) => t.result !== undefined));
+    await until(() => h.wiring.probes.probesInFlight === 0);
+    const byNode = Object.fromEntries(h.wiring.probes.targets().map((t) => [t.labels.node, t.result]));
+    expect(byNode).toEqual({ n1: 'ok', n2: undefined });
+    // A target the engine was not handed (another read's object) is not probed.
+    h.wiring.probes.probeDiscoveredSoon('prometheus', [{ ...fed[1]! }]);
+    expect(h.wiring.probes.probesInFlight).toBe(0);
+  });
+
   it('exposes check_unauthenticated, forbidden_info and status for the status page', async () => {
     const h = await harness();
     await h.apply(`

@@ -41,8 +41,12 @@ class FakePrometheus {
 /** The probe engine's side, as the sync sees it. */
 class RecordingSink {
   calls: { source: string; targets: DiscoveredTarget[] }[] = [];
+  soon: { source: string; targets: DiscoveredTarget[] }[] = [];
   setDiscoveredTargets(source: string, targets: DiscoveredTarget[]): void {
     this.calls.push({ source, targets });
+  }
+  probeDiscoveredSoon(source: string, targets: DiscoveredTarget[]): void {
+    this.soon.push({ source, targets });
   }
   get last(): DiscoveredTarget[] | undefined {
     return this.calls.at(-1)?.targets;
@@ -120,6 +124,51 @@ describe('reading Prometheus\'s active targets', () => {
       expect.objectContaining({ labels: { scrape_job: 'closed' }, value: 1 }),
       expect.objectContaining({ labels: { scrape_job: 'self' }, value: 1 }),
     ]);
+  });
+
+  /** ACTIVE with the health of each target set by scrape pool. */
+  const withHealth = (health: Record<string, unknown>) => {
+    const body = JSON.parse(ACTIVE) as { data: { activeTargets: { scrapePool: string; health?: unknown }[] } };
+    for (const t of body.data.activeTargets) {
+      if (t.scrapePool in health) t.health = health[t.scrapePool];
+    }
+    return { status: 200, body: JSON.stringify(body) };
+  };
+
+  it('probes a target at once when Prometheus finds it down after it was up, once per turn', async () => {
+    await sync.apply(await load());
+    prometheus.answer = withHealth({ closed: 'down', self: 'up' });
+    await sync.syncNow();
+    // The first read hands every target over; the first round probes them anyway.
+    expect(sink.soon).toEqual([]);
+    prometheus.answer = withHealth({ closed: 'down', self: 'down' });
+    await sync.syncNow();
+    expect(sink.soon).toEqual([{ source: 'prometheus', targets: [{ job: 'self', url: 'http://127.0.0.1:39091/metrics?a=b', labels: {} }] }]);
+    // The very objects handed over by the same read: the engine knows them.
+    expect(sink.last).toContain(sink.soon[0]!.targets[0]);
+    await sync.syncNow();
+    expect(sink.soon).toHaveLength(1);
+    prometheus.answer = withHealth({ closed: 'unknown', self: 'up' });
+    await sync.syncNow();
+    prometheus.answer = withHealth({ closed: 'down', self: 'down' });
+    await sync.syncNow();
+    expect(sink.soon.at(-1)?.targets.map((t) => t.job)).toEqual(['closed', 'self']);
+  });
+
+  it('ignores a health it does not know and keeps the target (a hostile answer buys one probe per read at most)', async () => {
+    await sync.apply(await load());
+    prometheus.answer = withHealth({ closed: 'up', self: { evil: true } });
+    await sync.syncNow();
+    prometheus.answer = withHealth({ closed: 'down', self: 'DOWN' });
+    await sync.syncNow();
+    expect(sink.last?.map((t) => t.job)).toEqual(['closed', 'self']);
+    expect(sink.soon.flatMap((c) => c.targets.map((t) => t.job))).toEqual(['closed']);
+    for (let i = 0; i < 5; i++) {
+      prometheus.answer = withHealth({ closed: i % 2 ? 'down' : 'up' });
+      await sync.syncNow();
+    }
+    // Flapping up/down on every read: one extra probe per turn to down, never more.
+    expect(sink.soon.flatMap((c) => c.targets.map((t) => t.job))).toEqual(['closed', 'closed', 'closed']);
   });
 
   it('reports a scrape pool missing from the imported config instead of guessing its job', async () => {
