@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile, truncate, copyFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile, truncate, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDirSync } from './helpers/tmp.js';
 import { runExporter, sampleValue, startExporter, waitFor, type RunningExporter } from './helpers/exporter.js';
 
 const TESTDATA = path.resolve(import.meta.dirname, 'testdata/config');
@@ -16,8 +16,8 @@ scrape_configs:
     static_configs: [ { targets: ["127.0.0.1:9"] } ]
 `;
 
-async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), 'sae-main-'));
+function tempDir(): string {
+  return tempDirSync('sae-main-');
 }
 
 describe('starting with a bad config', () => {
@@ -43,7 +43,7 @@ describe('starting with a bad config', () => {
   });
 
   it('exits 1 for a missing path, a directory and a 50 MB file', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const big = path.join(dir, 'big.yml');
     await writeFile(big, '');
     await truncate(big, 50 * 1024 * 1024);
@@ -67,7 +67,7 @@ describe('starting with a bad config', () => {
 
 describe('--config.check', () => {
   it('prints a summary and exits 0 when the config and its files are valid', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     await mkdir(path.join(dir, 'secrets'));
     await writeFile(path.join(dir, 'secrets/pw'), 'pw\n');
     await writeFile(path.join(dir, 'c.yml'), 'scrape_configs:\n  - job_name: a\n    basic_auth: { username: u, password_file: secrets/pw }\n    static_configs: [ { targets: ["h:1", "h:2"] } ]\n');
@@ -78,7 +78,7 @@ describe('--config.check', () => {
   });
 
   it('exits 1 naming each file that is missing or a directory', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     await mkdir(path.join(dir, 'token'));
     await writeFile(path.join(dir, 'c.yml'), 'scrape_configs:\n  - job_name: a\n    basic_auth: { username: u, password_file: missing }\n  - job_name: b\n    authorization: { credentials_file: token }\n');
     const result = await runExporter(['--config.check', `--config.file=${path.join(dir, 'c.yml')}`]);
@@ -101,7 +101,7 @@ describe('a running exporter', () => {
   let exporter: RunningExporter;
 
   beforeAll(async () => {
-    dir = await tempDir();
+    dir = tempDir();
     configFile = path.join(dir, 'scrape-auth.yml');
     await writeFile(configFile, GOOD_CONFIG);
     exporter = await startExporter([`--config.file=${configFile}`, '--log.level=debug']);
@@ -179,7 +179,7 @@ describe('a running exporter', () => {
 
 describe('stopping', () => {
   it('exits 0 within 2 s of SIGTERM, even with a client holding a connection open', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     await writeFile(path.join(dir, 'c.yml'), GOOD_CONFIG);
     const exporter = await startExporter([`--config.file=${path.join(dir, 'c.yml')}`]);
     const { Agent, fetch: undiciFetch } = await import('undici');
@@ -193,7 +193,7 @@ describe('stopping', () => {
   });
 
   it('writes JSON log lines with --log.format=json', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     await writeFile(path.join(dir, 'c.yml'), GOOD_CONFIG);
     const exporter = await startExporter([`--config.file=${path.join(dir, 'c.yml')}`, '--log.format=json']);
     await exporter.stop();

@@ -1,10 +1,10 @@
-import { mkdtemp, mkdir, writeFile, truncate } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, MAX_CONFIG_BYTES } from '../../src/config/load.js';
 import { Secret } from '../../src/config/secret.js';
+import { tempDirSync } from '../helpers/tmp.js';
 
 const TESTDATA = path.resolve(import.meta.dirname, '../testdata/config');
 const at = (file: string) => path.join(TESTDATA, file);
@@ -66,7 +66,7 @@ describe('loading a config file', () => {
   });
 
   it('refuses a missing file, a directory and a 50 MB file without reading them', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'sae-config-'));
+    const dir = tempDirSync('sae-config-');
     expect((await loadError(path.join(dir, 'missing.yml'))).message).toBe(`${dir}/missing.yml: cannot read config file: no such file or directory`);
     await mkdir(path.join(dir, 'conf.yml'));
     expect((await loadError(path.join(dir, 'conf.yml'))).message).toBe(`${dir}/conf.yml: cannot read config file: is a directory`);

@@ -1,38 +1,33 @@
-// Temp dirs for tests that are removed when the test worker exits, even when a test forgets (they hold keys).
+// Temp dirs for tests, removed when the test that made them ends or after its file's tests (they hold keys).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 
 const created = new Set<string>();
-let hooked = false;
 
-/** A fresh directory under the run's temp dir (test/global-setup.ts), removed at the latest when the worker exits. */
+function remove(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  created.delete(dir);
+}
+
+/**
+ * A fresh directory under the run's temp dir (test/global-setup.ts). Made inside a test, it is removed when that
+ * test ends; made in a hook or at collection time, after the file's tests (removeTempDirs in test/setup.ts).
+ */
 export function tempDirSync(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  try {
-    // Made inside a test: removed when that test ends.
-    onTestFinished(() => {
-      rmSync(dir, { recursive: true, force: true });
-      created.delete(dir);
-    });
-  } catch {
-    // Made in a hook or at collection time: removed after the file's tests, else when the worker exits.
-    try {
-      afterAll(() => {
-        rmSync(dir, { recursive: true, force: true });
-        created.delete(dir);
-      });
-    } catch {
-      // Not inside a test file's collection either.
-    }
-  }
   created.add(dir);
-  if (!hooked) {
-    hooked = true;
-    process.once('exit', () => {
-      for (const d of created) rmSync(d, { recursive: true, force: true });
-    });
+  try {
+    onTestFinished(() => remove(dir));
+  } catch {
+    // Not inside a test: the file-level afterAll in test/setup.ts removes it. (An afterAll registered here from
+    // inside a beforeAll would never run: once the file is collected, vitest gives it to a suite that never runs.)
   }
   return dir;
+}
+
+/** Removes every directory tempDirSync made that is still there. */
+export function removeTempDirs(): void {
+  for (const dir of created) remove(dir);
 }

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { tempDirSync } from '../helpers/tmp.js';
 import { findSpec, isKnownMetric, metricNamesIn, metricsInSpec, PROMTOOL, repoFile, requirePromtool, run, SPEC_METRICS } from './tools.js';
 
 const RULES = 'deploy/alerts/scrape-auth.rules.yml';
@@ -89,7 +89,7 @@ describe('the alert rules', () => {
 
   it('fail promtool test rules when an expected annotation is wrong (the unit tests can fail)', () => {
     if (!requirePromtool()) return;
-    const dir = mkdtempSync(path.join(tmpdir(), 'rules-'));
+    const dir = tempDirSync('rules-');
     writeFileSync(path.join(dir, 'scrape-auth.rules.yml'), repoFile(RULES));
     writeFileSync(path.join(dir, 'tests.yml'), repoFile('deploy/alerts/tests.yml').replace('may not get nodes/metrics. Add', 'may not list nodes/metrics. Add'));
     const test = run(PROMTOOL!, ['test', 'rules', 'tests.yml'], dir);

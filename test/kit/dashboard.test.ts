@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { tempDirSync } from '../helpers/tmp.js';
 import { isKnownMetric, metricNamesIn, PROMTOOL, repoFile, requirePromtool, run } from './tools.js';
 
 interface Target {
@@ -94,7 +94,7 @@ describe('the Grafana dashboard', () => {
   it('has only valid PromQL (each query checked by promtool as a recording rule)', () => {
     if (!requirePromtool()) return;
     const all = [...exprs.map((e) => substitute(e.expr)), ...variableQueries.map((v) => substitute(labelValuesSelector(v.query)))];
-    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-promql-'));
+    const dir = tempDirSync('dashboard-promql-');
     const file = path.join(dir, 'dashboard.rules.yml');
     writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules: all.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] }));
     const check = run(PROMTOOL!, ['check', 'rules', file]);

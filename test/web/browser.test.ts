@@ -1,11 +1,11 @@
 // The status page in real headless Chromium: every result state, no console errors, escaping, a screenshot.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBE_RESULTS } from '../../src/status/types.js';
+import { tempDirSync } from '../helpers/tmp.js';
 import { serveStatus, type Served } from './helpers/app.js';
 import { startExporter, type RunningExporter } from './helpers/exporter.js';
 import { CANARY, everyStateSources, XSS_LABEL } from './helpers/fixtures.js';
@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium)('the status page in Chromium against the running e
   beforeAll(async () => {
     const pki = createPki();
     ca = readFileSync(pki.caCert);
-    const dir = mkdtempSync(path.join(tmpdir(), 'web-browser-'));
+    const dir = tempDirSync('web-browser-');
     // The targets' own TLS certificate comes from a CA the exporter does not trust: a tls_error.
     targets = await startTargets({ cert: readFileSync(pki.strangerCert), key: readFileSync(pki.strangerKey) }, PASSWORD);
     writeFileSync(path.join(dir, 'password'), `${PASSWORD}\n`, { mode: 0o600 });

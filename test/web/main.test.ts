@@ -1,8 +1,8 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDirSync } from '../helpers/tmp.js';
 import { runExporter, startExporter, type RunningExporter } from './helpers/exporter.js';
 import { request } from './helpers/http.js';
 import { createPki, type Pki } from './helpers/pki.js';
@@ -16,7 +16,7 @@ let configFile: string;
 
 beforeAll(() => {
   pki = createPki();
-  dir = mkdtempSync(path.join(tmpdir(), 'web-main-'));
+  dir = tempDirSync('web-main-');
   writeFileSync(path.join(dir, 'token'), `${CANARY_TOKEN}\n`, { mode: 0o600 });
   configFile = path.join(dir, 'scrape-auth.yml');
   writeFileSync(
