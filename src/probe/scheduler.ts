@@ -38,10 +38,21 @@ interface Entry {
   again?: boolean;
 }
 
+/**
+ * Slots fall on a grid of this many ms (a hundredth of the interval when that is finer): the targets due in one
+ * tick are started by a single timer wake-up and probed back to back while the code and data they share are hot in
+ * the CPU's caches, rather than one wake-up and a cold start per probe (docs/benchmarks.md). Lateness stays far
+ * below the grid: a target keeps the same slot every interval.
+ */
+export const SLOT_GRID_MS = 250;
+
 /** A stable spot in [0, interval) for a key, so targets spread over the interval and keep their slot across reloads. */
 export function offsetFor(key: string, intervalMs: number): number {
   const hash = createHash('sha256').update(key).digest();
-  return Number(hash.readBigUInt64BE(0) % BigInt(Math.max(1, Math.floor(intervalMs))));
+  const interval = Math.max(1, Math.floor(intervalMs));
+  const offset = Number(hash.readBigUInt64BE(0) % BigInt(interval));
+  const grid = Math.max(1, Math.min(SLOT_GRID_MS, Math.floor(interval / 100)));
+  return offset - (offset % grid);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The scheduler spreads targets over the interval, keeps their slot, and never runs more than N probes at once.
 import { describe, expect, it } from 'vitest';
-import { FIRST_ROUND_MS, nextSlot, offsetFor, Scheduler } from '../../src/probe/scheduler.js';
+import { FIRST_ROUND_MS, nextSlot, offsetFor, Scheduler, SLOT_GRID_MS } from '../../src/probe/scheduler.js';
 import { FakeClock, flush } from './fake-clock.js';
 
 /** Node timers may fire up to 1 ms before Date.now() reaches their slot: this clock's always do. */
@@ -22,6 +22,14 @@ describe('Scheduler', () => {
     const buckets = new Array<number>(10).fill(0);
     for (const o of offsets) buckets[Math.floor(o / 3000)]!++;
     for (const b of buckets) expect(b).toBeGreaterThan(50);
+  });
+
+  it('puts slots on a grid (SLOT_GRID_MS, or a hundredth of a short interval), so targets due together share a wake-up', () => {
+    const keys = Array.from({ length: 1000 }, (_, i) => `job\u0000http://10.0.${i >> 8}.${i & 255}:9100/metrics`);
+    expect(keys.every((k) => offsetFor(k, 30_000) % SLOT_GRID_MS === 0)).toBe(true);
+    expect(keys.every((k) => offsetFor(k, 2000) % 20 === 0)).toBe(true);
+    // Still spread: at 30 s, 1,000 targets use most of the 120 ticks of the interval.
+    expect(new Set(keys.map((k) => offsetFor(k, 30_000))).size).toBeGreaterThan(100);
   });
 
   it('computes the next slot at or after now', () => {
