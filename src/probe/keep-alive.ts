@@ -15,7 +15,7 @@ export const DEFAULT_MAX_CONNECTION_AGE_MS = 5 * 60_000;
 export const MAX_CONNECTIONS_PER_TARGET = 4;
 
 /**
- * Idle connections kept by all targets together. Each is a file descriptor (and, for TLS, about 65 KiB of OpenSSL
+ * Idle connections kept by all targets together. Each is a file descriptor (and, for TLS, about 50 KiB of OpenSSL
  * and Node buffers that Node does not release while idle): beyond this many, a probe's connection is closed after
  * it, as /probe's is, rather than evicting another target's (which, probed in a cycle, would thrash).
  */
