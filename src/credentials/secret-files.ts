@@ -1,5 +1,5 @@
 // Credential files as a probe reads them: looked at on every use, read again whenever they may have changed.
-import { stat, type Stats } from 'node:fs';
+import { stat, statfs, type Stats } from 'node:fs';
 import type { FileVersion, ReadOutcome } from './read.js';
 
 /**
@@ -11,6 +11,14 @@ export const SETTLED_MS = 2000;
 /** Distinct secret files remembered (a job has a handful; file SD and oauth2 add a few). */
 const MAX_ENTRIES = 4096;
 
+/**
+ * File systems whose stat is the truth the moment a write returns (statfs f_type magic numbers): tmpfs (Kubernetes
+ * Secrets and projected tokens), ramfs, ext2/3/4, xfs, btrfs, overlayfs (a container's own files), zfs, f2fs. On
+ * anything else (NFS, SMB, FUSE …) a client may answer a stat from its attribute cache while a read revalidates,
+ * so files there are read in full on every use, as before.
+ */
+const LOCAL_FILE_SYSTEMS: ReadonlySet<number> = new Set([0x01021994, 0x858458f6, 0xef53, 0x58465342, 0x9123683e, 0x794c7630, 0x2fc12fc1, 0xf2f52010]);
+
 export type SecretOutcome = { ok: true; value: string } | { ok: false; problem: string };
 
 interface Entry {
@@ -21,6 +29,8 @@ interface Entry {
 export interface SecretFilesDeps {
   read: (path: string) => Promise<ReadOutcome>;
   stat?: (path: string) => Promise<Stats | undefined>;
+  /** The statfs f_type of the file system holding `path`; undefined when unknown. */
+  fileSystem?: (path: string) => Promise<number | undefined>;
   now?: () => number;
   settledMs?: number;
 }
@@ -35,6 +45,16 @@ function statOf(path: string): Promise<Stats | undefined> {
   });
 }
 
+function fileSystemOf(path: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    try {
+      statfs(path, (err, info) => resolve(err ? undefined : Number(info.type)));
+    } catch {
+      resolve(undefined);
+    }
+  });
+}
+
 function unchanged(a: FileVersion, b: FileVersion): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.mode === b.mode;
 }
@@ -42,19 +62,21 @@ function unchanged(a: FileVersion, b: FileVersion): boolean {
 /**
  * Prometheus re-reads a credential file on every request. Here every use costs one stat: while the file's identity
  * (inode, size, mtime, ctime, mode) is the one whose content was read, and that content had settled, the content
- * is the same bytes; anything else is read in full. A stat costs one system call where a read costs five
+ * is the same bytes; anything else is read in full (and every file on a network file system, every time). A stat costs one system call where a read costs five
  * (stat, open, fstat, read, close: about a sixth of a kept-alive mTLS probe's CPU, docs/benchmarks.md).
  */
 export class SecretFiles {
   private readonly entries = new Map<string, Entry>();
   private readonly readFile: SecretFilesDeps['read'];
   private readonly statFile: NonNullable<SecretFilesDeps['stat']>;
+  private readonly fileSystem: NonNullable<SecretFilesDeps['fileSystem']>;
   private readonly now: () => number;
   private readonly settledMs: number;
 
   constructor(deps: SecretFilesDeps) {
     this.readFile = deps.read;
     this.statFile = deps.stat ?? statOf;
+    this.fileSystem = deps.fileSystem ?? fileSystemOf;
     this.now = deps.now ?? Date.now;
     this.settledMs = deps.settledMs ?? SETTLED_MS;
   }
@@ -70,7 +92,9 @@ export class SecretFiles {
     if (!outcome.ok) return { ok: false, problem: outcome.problem };
     const value = outcome.content.toString('utf8').trim();
     const changedAt = Math.max(outcome.file.mtimeMs, outcome.file.ctimeMs);
-    if (this.now() - changedAt >= this.settledMs) this.remember(path, { file: outcome.file, value });
+    if (this.now() - changedAt >= this.settledMs && LOCAL_FILE_SYSTEMS.has((await this.fileSystem(path)) ?? -1)) {
+      this.remember(path, { file: outcome.file, value });
+    }
     return { ok: true, value };
   }
 

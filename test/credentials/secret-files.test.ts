@@ -12,8 +12,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A SecretFiles counting the full reads it makes; files count as settled 30 ms after their last change. */
-function counted(settledMs = 30) {
+const EXT4_SUPER_MAGIC = 0xef53;
+
+/**
+ * A SecretFiles counting the full reads it makes; files count as settled 30 ms after their last change and sit on
+ * ext4 (the tests' temp dir may be on any file system; the NFS case below says what happens elsewhere).
+ */
+function counted(settledMs = 30, fileSystem: (p: string) => Promise<number | undefined> = async () => EXT4_SUPER_MAGIC) {
   let reads = 0;
   const files = new SecretFiles({
     read: (p) => {
@@ -21,6 +26,7 @@ function counted(settledMs = 30) {
       return readCredentialFile(p);
     },
     settledMs,
+    fileSystem,
   });
   return { files, reads: () => reads };
 }
@@ -64,6 +70,19 @@ describe('SecretFiles', () => {
     expect(await files.read(file)).toEqual({ ok: true, value: 'token-b' });
     expect(await files.read(file)).toEqual({ ok: true, value: 'token-b' });
     expect(reads()).toBe(3);
+  });
+
+  it('reads a file on a network file system (NFS) in full on every use: its stat may come from a cache', async () => {
+    const file = path.join(dir, 'nfs');
+    await writeSettled(file, 'token-a');
+    const NFS_SUPER_MAGIC = 0x6969;
+    const { files, reads } = counted(30, async () => NFS_SUPER_MAGIC);
+    for (let i = 0; i < 3; i++) expect(await files.read(file)).toEqual({ ok: true, value: 'token-a' });
+    expect(reads()).toBe(3);
+    const unknown = counted(30, async () => undefined);
+    await unknown.files.read(file);
+    await unknown.files.read(file);
+    expect(unknown.reads()).toBe(2);
   });
 
   it('follows a Kubernetes `..data` swap at once', async () => {
