@@ -67,6 +67,8 @@ function unchanged(a: FileVersion, b: FileVersion): boolean {
  */
 export class SecretFiles {
   private readonly entries = new Map<string, Entry>();
+  /** Whether each path's file system answers stat truthfully (LOCAL_FILE_SYSTEMS). */
+  private readonly local = new Map<string, boolean>();
   private readonly readFile: SecretFilesDeps['read'];
   private readonly statFile: NonNullable<SecretFilesDeps['stat']>;
   private readonly fileSystem: NonNullable<SecretFilesDeps['fileSystem']>;
@@ -92,10 +94,19 @@ export class SecretFiles {
     if (!outcome.ok) return { ok: false, problem: outcome.problem };
     const value = outcome.content.toString('utf8').trim();
     const changedAt = Math.max(outcome.file.mtimeMs, outcome.file.ctimeMs);
-    if (this.now() - changedAt >= this.settledMs && LOCAL_FILE_SYSTEMS.has((await this.fileSystem(path)) ?? -1)) {
-      this.remember(path, { file: outcome.file, value });
-    }
+    if (this.now() - changedAt >= this.settledMs && (await this.isLocal(path))) this.remember(path, { file: outcome.file, value });
     return { ok: true, value };
+  }
+
+  /** Asked once per path: a file on NFS would otherwise cost a statfs on top of its full read at every use. */
+  private async isLocal(path: string): Promise<boolean> {
+    let local = this.local.get(path);
+    if (local === undefined) {
+      local = LOCAL_FILE_SYSTEMS.has((await this.fileSystem(path)) ?? -1);
+      if (this.local.size >= MAX_ENTRIES) this.local.clear();
+      this.local.set(path, local);
+    }
+    return local;
   }
 
   private remember(path: string, entry: Entry): void {

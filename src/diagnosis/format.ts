@@ -2,23 +2,29 @@
 
 /** "3h12m", "2d4h", "45s": the two largest units, as a person says how long ago something was. */
 export function span(ms: number): string {
-  const total = Math.max(0, Math.round(Math.abs(ms) / 1000));
-  const units: [string, number][] = [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ];
+  return twoLargestUnits(Math.round(Math.abs(ms) / 1000)).join('');
+}
+
+const UNITS: [string, number][] = [
+  ['d', 86400],
+  ['h', 3600],
+  ['m', 60],
+  ['s', 1],
+];
+
+/** Whole seconds as the two largest units that are not zero: ["3h", "12m"], ["2d"], ["45s"], ["0s"]. */
+export function twoLargestUnits(seconds: number): string[] {
+  let rest = Math.max(0, Math.floor(seconds));
   const parts: string[] = [];
-  let rest = total;
-  for (const [name, size] of units) {
+  for (const [name, size] of UNITS) {
     const n = Math.floor(rest / size);
     rest -= n * size;
-    if (n > 0 || parts.length > 0) parts.push(`${n}${name}`);
+    // The second unit only when the first was shown, and never a zero one ("3h", not "3h0m").
+    if (n > 0) parts.push(`${n}${name}`);
+    else if (parts.length > 0) break;
     if (parts.length === 2) break;
   }
-  const text = parts.filter((p, i) => i === 0 || !p.startsWith('0')).join('');
-  return text === '' ? '0s' : text;
+  return parts.length > 0 ? parts : ['0s'];
 }
 
 /** RFC 3339 to the second, as Go prints times in x509 errors: 2026-11-30T07:19:00Z. */

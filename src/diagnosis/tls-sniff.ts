@@ -11,31 +11,10 @@ export const SNIFF_TIMEOUT_MS = 2000;
  * ever leaves) and says whether a TLS server answered — a ServerHello, or a TLS alert of its own.
  */
 export async function speaksTls(host: string, port: number, options: { timeoutMs?: number; lookup?: LookupFn } = {}): Promise<boolean> {
-  const timeoutMs = Math.min(options.timeoutMs ?? SNIFF_TIMEOUT_MS, SNIFF_TIMEOUT_MS);
-  let address = host.replace(/^\[|\]$/g, '');
-  if (options.lookup && isIP(address) === 0) {
-    try {
-      address = (await options.lookup(address)).address;
-    } catch {
-      return false;
-    }
-  }
-  return new Promise<boolean>((resolve) => {
-    let done = false;
-    const finish = (answer: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const socket = tls.connect({
-      host: address,
-      port,
-      rejectUnauthorized: false,
-      ...(isIP(host.replace(/^\[|\]$/g, '')) === 0 ? { servername: host } : {}),
-    });
-    const timer = setTimeout(() => finish(false), timeoutMs);
+  const bare = host.replace(/^\[|\]$/g, '');
+  const address = await addressOf(bare, options.lookup);
+  if (address === undefined) return false;
+  return sniff({ host: address, port, ...(isIP(bare) === 0 ? { servername: host } : {}) }, options.timeoutMs, (socket, finish) => {
     socket.once('secureConnect', () => finish(true));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       // An alert from the server (it wants a client certificate, say) is a TLS server too; a reset or a plain-HTTP
@@ -55,17 +34,33 @@ const NO_CERT_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(?:CERTIFICATE_REQU
  * Node.js mTLS server does (it drops the connection without an alert).
  */
 export async function demandsClientCert(host: string, port: number, options: { timeoutMs?: number; lookup?: LookupFn; servername?: string } = {}): Promise<boolean> {
-  const timeoutMs = Math.min(options.timeoutMs ?? SNIFF_TIMEOUT_MS, SNIFF_TIMEOUT_MS);
   const bare = host.replace(/^\[|\]$/g, '');
-  let address = bare;
-  if (options.lookup && isIP(address) === 0) {
-    try {
-      address = (await options.lookup(address)).address;
-    } catch {
-      return false;
-    }
-  }
+  const address = await addressOf(bare, options.lookup);
+  if (address === undefined) return false;
   const servername = options.servername ?? (isIP(bare) === 0 ? bare : undefined);
+  return sniff({ host: address, port, ...(servername ? { servername } : {}) }, options.timeoutMs, (socket, finish) => {
+    socket.once('secureConnect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${bare}\r\nConnection: close\r\n\r\n`));
+    socket.once('data', () => finish(false));
+    socket.once('end', () => finish(false));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(NO_CERT_ALERT.test(err.code ?? '')));
+  });
+}
+
+/** The address to dial: an IP as it is, a name through `lookup` when given; undefined when the lookup fails. */
+async function addressOf(bare: string, lookup: LookupFn | undefined): Promise<string | undefined> {
+  if (!lookup || isIP(bare) !== 0) return bare;
+  try {
+    return (await lookup(bare)).address;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One unverified TLS connection, ended by the first answer `listen` gives, or false after the timeout (at most
+ * SNIFF_TIMEOUT_MS); the socket is destroyed either way.
+ */
+function sniff(options: tls.ConnectionOptions, timeoutMs: number | undefined, listen: (socket: tls.TLSSocket, finish: (answer: boolean) => void) => void): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     let done = false;
     const finish = (answer: boolean) => {
@@ -75,11 +70,8 @@ export async function demandsClientCert(host: string, port: number, options: { t
       socket.destroy();
       resolve(answer);
     };
-    const socket = tls.connect({ host: address, port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.once('secureConnect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${bare}\r\nConnection: close\r\n\r\n`));
-    socket.once('data', () => finish(false));
-    socket.once('end', () => finish(false));
-    socket.once('error', (err: NodeJS.ErrnoException) => finish(NO_CERT_ALERT.test(err.code ?? '')));
+    const socket = tls.connect({ ...options, rejectUnauthorized: false });
+    const timer = setTimeout(() => finish(false), Math.min(timeoutMs ?? SNIFF_TIMEOUT_MS, SNIFF_TIMEOUT_MS));
+    listen(socket, finish);
   });
 }

@@ -164,8 +164,9 @@ export class ProbeComponent implements Component {
 
   /** Probes these discovered targets now, keeping their slots (Prometheus just found them down). */
   probeDiscoveredSoon(source: string, targets: DiscoveredTarget[]): void {
-    const known = this.discovered.get(source) ?? [];
-    const wanted = new Set(targets.filter((t) => known.includes(t)).map((t) => `${t.job}\u0000${discoveredUrl(t.url) ?? ''}`));
+    // A set: a read may report thousands of targets down at once, each looked up among thousands known.
+    const known = new Set(this.discovered.get(source) ?? []);
+    const wanted = new Set(targets.filter((t) => known.has(t)).map((t) => `${t.job}\u0000${discoveredUrl(t.url) ?? ''}`));
     const keys = [...this.states].flatMap(([key, state]) => (wanted.has(`${state.target.job}\u0000${state.target.url}`) ? [key] : []));
     this.scheduler.runSoon(keys);
   }

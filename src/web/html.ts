@@ -1,4 +1,5 @@
 // Small text helpers for the status page: HTML escaping and human-readable durations.
+import { twoLargestUnits } from '../diagnosis/format.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -33,22 +34,7 @@ function render(value: unknown): string {
 /** "45s", "3m 20s", "2h 5m", "4d 3h": two units at most, enough to act on. */
 export function formatDuration(seconds: number): string {
   const s = Math.abs(Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  const units: [string, number][] = [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ];
-  const parts: string[] = [];
-  let rest = s;
-  for (const [name, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0 || parts.length > 0) parts.push(`${n}${name}`);
-    rest -= n * size;
-    if (parts.length === 2) break;
-  }
-  return parts.filter((p) => !/^0[a-z]$/.test(p)).join(' ');
+  return twoLargestUnits(s).join(' ');
 }
 
 /** "12s ago" for a past moment. */
